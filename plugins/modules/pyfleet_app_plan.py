@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: pyfleet_app_plan
+short_description: Inspect a Python app's source and return pyfleet's deploy plan
+description:
+  - Reads an app source directory the way a Python PaaS buildpack does (Heroku, Cloud Foundry, Rainbond,
+    LeanCloud LeanEngine) and returns the plan every later pyfleet role follows - the package manager,
+    the requirements as pip reads them, the resolved CPython version and where it came from, the
+    processes, the Django steps and what must not be shipped.
+  - Read-only. Only the platform files are read (requirements, version files, Procfile, leanengine.yaml,
+    entry points); the tree is never walked in full.
+  - Every finding carries a stable code, the file, the line and the fix. All errors are reported at once.
+  - Run it on the controller (C(delegate_to=localhost)), where the app source lives.
+version_added: "0.1.0"
+author: pyfleet contributors
+options:
+  src:
+    description: Path of the app source directory on the host the module runs on.
+    type: path
+    required: true
+  catalogue_file:
+    description:
+      - The CPython version catalogue (YAML) - each minor's newest patch, end-of-life date and status.
+      - Required unless O(catalogue) is given.
+    type: path
+  catalogue:
+    description: The catalogue as data, instead of O(catalogue_file).
+    type: dict
+  catalogue_overrides:
+    description: 'Merged over the catalogue, per minor, e.g. C({minors: {"3.13": {latest: "3.13.16"}}}).'
+    type: dict
+    default: {}
+  available_versions:
+    description:
+      - Versions that can actually be installed, e.g. a mirror's listing (C(3.11.2) or C(Python-3.11.2.tgz)).
+      - When given, C(X.Y) resolves to the newest listed C(X.Y.Z), and a version not listed is an error.
+    type: list
+    elements: str
+  default_python:
+    description: The minor used when the app names no version. Defaults to the catalogue's C(default).
+    type: str
+  allow_eol:
+    description: Accept end-of-life minors (a warning instead of an error), for legacy apps.
+    type: bool
+    default: false
+  deny_versions:
+    description: Exact versions that are refused, e.g. C([3.4.5, 3.4.6, 3.5.3]).
+    type: list
+    elements: str
+    default: []
+  near_eol_days:
+    description: Warn when the minor reaches end of life within this many days.
+    type: int
+    default: 180
+  env:
+    description: The app's environment variables (C(DISABLE_COLLECTSTATIC), C(BUILD_DISABLE_COLLECTSTATIC)).
+    type: dict
+    default: {}
+  migrations:
+    description: Plan Django migrations.
+    type: bool
+    default: true
+  today:
+    description: The date used for end-of-life checks, C(YYYY-MM-DD). Defaults to today.
+    type: str
+  fail_on_error:
+    description: Fail the task when the plan has errors. When false, the errors are only returned.
+    type: bool
+    default: true
+requirements:
+  - packaging
+  - PyYAML
+notes:
+  - Supports check mode; it never changes anything.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+'''
+
+EXAMPLES = r'''
+- name: Plan the app
+  pyfleet_app_plan:
+    src: "{{ app_src }}"
+    catalogue_file: "{{ role_path }}/files/python-versions.yml"
+    available_versions: ["3.11.2", "3.13.5"]
+    env: "{{ app_env }}"
+  delegate_to: localhost
+  register: plan
+
+- name: Show the Python it resolved
+  ansible.builtin.debug:
+    msg: "Python {{ plan.plan.python.version }} from {{ plan.plan.python.source }}"
+'''
+
+RETURN = r'''
+plan:
+  description: The deploy plan.
+  returned: always
+  type: dict
+  contains:
+    ok:
+      description: True when there are no errors.
+      type: bool
+    package_manager:
+      description: C(pip) or C(uv).
+      type: str
+    requirements:
+      description: Files read, requirements (name, specifier, kind, file, line, pinned), index options.
+      type: dict
+    python:
+      description: Resolved C(version), C(minor), C(source) (C(runtime.txt), C(.python-version), C(default)), C(eol), C(status).
+      type: dict
+    processes:
+      description: Process name to command; C(web) has C(mode) C(gunicorn) (WSGI app on a socket) or C(command) (binds C($PORT)).
+      type: dict
+    release:
+      description: The Procfile's C(release) command, run once per deploy before the switch, or null.
+      type: dict
+    web:
+      description: The web process, or null for a worker-only app.
+      type: dict
+    platform:
+      description: C(heroku) or C(leanengine) (adds C(LEANCLOUD_APP_PORT)).
+      type: str
+    django:
+      description: Null, or C(manage_py), C(chdir), C(settings_module), C(collectstatic), C(migrate).
+      type: dict
+    ship_exclude:
+      description: Patterns that must not be shipped.
+      type: list
+    extra_packages:
+      description: Packages pyfleet installs besides the app's requirements (gunicorn when missing).
+      type: list
+    errors:
+      description: Findings that stop the deploy, each with code, file, line, message and fix.
+      type: list
+    warnings:
+      description: Findings that do not stop the deploy.
+      type: list
+    notes:
+      description: Informational findings.
+      type: list
+report:
+  description: All findings as text, errors first.
+  returned: always
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible.module_utils.pyfleet_plan import HAS_PACKAGING, build_plan, format_report, load_catalogue
+except ImportError:  # pragma: no cover - only when module_utils is not wired
+    raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type='path', required=True),
+            catalogue_file=dict(type='path'),
+            catalogue=dict(type='dict'),
+            catalogue_overrides=dict(type='dict', default={}),
+            available_versions=dict(type='list', elements='str'),
+            default_python=dict(type='str'),
+            allow_eol=dict(type='bool', default=False),
+            deny_versions=dict(type='list', elements='str', default=[]),
+            near_eol_days=dict(type='int', default=180),
+            env=dict(type='dict', default={}, no_log=True),
+            migrations=dict(type='bool', default=True),
+            today=dict(type='str'),
+            fail_on_error=dict(type='bool', default=True),
+        ),
+        required_one_of=[('catalogue_file', 'catalogue')],
+        mutually_exclusive=[('catalogue_file', 'catalogue')],
+        supports_check_mode=True,
+    )
+    if not HAS_PACKAGING:
+        module.fail_json(msg=missing_required_lib('packaging'))
+    p = module.params
+    try:
+        catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
+    plan = build_plan(
+        p['src'], catalogue, today=p['today'], available=p['available_versions'],
+        default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
+        near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
+    report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
+    for w in plan['warnings']:
+        module.warn('%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix']))
+    if plan['errors'] and p['fail_on_error']:
+        module.fail_json(msg='The app at %s cannot be deployed (%d error(s)):\n%s'
+                         % (p['src'], len(plan['errors']), report), plan=plan, report=report)
+    module.exit_json(changed=False, plan=plan, report=report)
+
+
+if __name__ == '__main__':
+    main()

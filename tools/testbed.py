@@ -16,6 +16,7 @@ controller's CA certificates. Traffic goes only to the machines' own addresses a
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import hashlib
 import ipaddress
 import json
@@ -523,16 +524,18 @@ def cmd_up(cfg, args):
         gateway = setup_network(cfg, state)
         state['gateway'] = gateway
         hosts = list(net.hosts())
-        machines = []
-        for i in range(args.count):
-            name = '%s%d' % (cfg.prefix, i + 1)
-            ip = str(hosts[9 + i])
-            m = prepare_machine(cfg, image, name, ip, net.prefixlen, gateway, dns, pubkey, ca_bundle, ca_local)
-            state['machines'].append(m)
-            save_state(cfg, state)
-            boot_machine(cfg, m)
-            save_state(cfg, state)
-            machines.append(m)
+        names = ['%s%d' % (cfg.prefix, i + 1) for i in range(args.count)]
+        state['machines'] = [{'name': n, 'ip': str(hosts[9 + i]), 'dir': os.path.join(cfg.state_dir, 'machines', n)}
+                             for i, n in enumerate(names)]
+        save_state(cfg, state)
+
+        def start(m):   # host keys take a moment each: prepare and boot the machines side by side
+            m.update(prepare_machine(cfg, image, m['name'], m['ip'], net.prefixlen, gateway, dns, pubkey,
+                                     ca_bundle, ca_local))
+            return boot_machine(cfg, m)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, args.count)) as pool:
+            machines = list(pool.map(start, state['machines']))
+        save_state(cfg, state)
         ready = wait_ready(cfg, machines, timeout=args.timeout)
     except BaseException:
         if getattr(args, 'keep_on_failure', False):
@@ -564,7 +567,10 @@ def cmd_up(cfg, args):
 
 
 def down(cfg, purge_cache=False):
+    """Remove everything the test bed made; True when there was anything to remove."""
     state = load_state(cfg)
+    found = bool(state) or bool(_mounts_below(cfg.state_dir)) or \
+        run(['ip', 'link', 'show', cfg.bridge], check=False).returncode == 0
     pids = set(_nspawn_pids(cfg)) | {m.get('pid') for m in (state or {}).get('machines', []) if m.get('pid')}
     pids = {p for p in pids if p and _alive(p)}
     for pid in pids:   # nspawn powers the machine off cleanly on SIGTERM
@@ -604,12 +610,14 @@ def down(cfg, purge_cache=False):
     if purge_cache and os.path.isdir(cfg.cache_dir):
         _umount_below(cfg.cache_dir)
         shutil.rmtree(cfg.cache_dir)
+        found = True
+    return found or bool(pids)
 
 
 def cmd_down(cfg, args):
     preflight(cfg)
-    down(cfg, purge_cache=args.purge_cache)
-    print('testbed: down (no machine, bridge, NAT rule or mount left)')
+    removed = down(cfg, purge_cache=args.purge_cache)
+    print('testbed: %s (no machine, bridge, NAT rule or mount left)' % ('down' if removed else 'nothing to remove'))
     return 0
 
 

@@ -436,6 +436,23 @@ def _alive(pid):
         return False
 
 
+def _mirror_pids(cfg):
+    """Mirror servers bound to this test bed's bridge address (found even when the state file is lost)."""
+    gateway = str(next(ipaddress.ip_network(cfg.subnet).hosts()))
+    out = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as fh:
+                argv = [a.decode(errors='replace') for a in fh.read().split(b'\0')]
+        except OSError:
+            continue
+        if any(a.endswith('cpython_mirror.py') for a in argv) and 'serve' in argv and gateway in argv:
+            out.append(int(pid))
+    return out
+
+
 def _nspawn_pids(cfg):
     """nspawn processes of this test bed, found by their root under the state dir."""
     out = []
@@ -471,6 +488,47 @@ def _umount_below(path):
         run(['umount', '-l', mnt], check=False)
 
 
+# ------------------------------------------------------------------ what tests ship: a CPython mirror, pyenv
+def start_mirror(cfg, directory, bind, port):
+    """Serve ``directory`` on the bridge address only, for the machines; `down` stops it."""
+    directory = os.path.abspath(directory)
+    index = os.path.join(directory, 'index.json')
+    if not os.path.isfile(index):
+        raise TestbedError('%s is not a CPython mirror; build it with: tools/cpython_mirror.py build %s' % (directory, directory))
+    logf = open(os.path.join(cfg.state_dir, 'mirror.log'), 'ab')
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen([sys.executable, os.path.join(here, 'cpython_mirror.py'), 'serve', directory,
+                             '--bind', bind, '--port', str(port)], stdin=subprocess.DEVNULL, stdout=logf,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    logf.close()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((bind, port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise TestbedError('the mirror server exited; see %s' % os.path.join(cfg.state_dir, 'mirror.log'))
+            time.sleep(0.1)
+    with open(index) as fh:
+        versions = json.load(fh)['versions']
+    return {'pid': proc.pid, 'url': 'http://%s:%d' % (bind, port), 'dir': directory,
+            'versions': [v['version'] for v in versions],
+            'definitions': os.path.join(directory, 'definitions')}
+
+
+def pyenv_archive(cfg, root):
+    """A tarball of the controller's pyenv checkout at its HEAD, cached by commit."""
+    root = os.path.abspath(root)
+    commit = run(['git', '-C', root, 'rev-parse', 'HEAD']).stdout.strip()
+    path = os.path.join(os.path.dirname(cfg.cache_dir), 'pyenv-%s.tar.gz' % commit[:12])
+    if not os.path.isfile(path):
+        tmp = path + '.tmp'
+        run(['git', '-C', root, 'archive', '--format=tar.gz', '-o', tmp, 'HEAD'])
+        os.rename(tmp, path)
+    return {'path': path, 'commit': commit}
+
+
 # ------------------------------------------------------------------ inventory
 def inventory_yaml(cfg, state):
     lines = ['# Written by tools/testbed.py: the test machines.', 'all:', '  children:', '    testbed:',
@@ -480,7 +538,16 @@ def inventory_yaml(cfg, state):
              "        ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
              '        testbed_release: %s' % state.get('release'),
              '        testbed_gateway: %s' % state.get('gateway'),
-             '      hosts:']
+             ]
+    mirror = state.get('mirror')
+    if mirror:
+        lines += ['        pyenv_mirror_url: %s' % mirror['url'],
+                  '        pyenv_definitions_src: %s' % mirror['definitions'],
+                  '        app_plan_available_versions: %s' % json.dumps(mirror['versions'])]
+    if state.get('pyenv_archive'):
+        lines += ['        pyenv_install_method: archive',
+                  '        pyenv_archive_src: %s' % state['pyenv_archive']['path']]
+    lines += ['      hosts:']
     for m in state.get('machines', []):
         lines.append('        %s:' % m['name'])
         lines.append('          ansible_host: %s' % m['ip'])
@@ -537,6 +604,12 @@ def cmd_up(cfg, args):
             machines = list(pool.map(start, state['machines']))
         save_state(cfg, state)
         ready = wait_ready(cfg, machines, timeout=args.timeout)
+        if args.mirror_dir:
+            state['mirror'] = start_mirror(cfg, args.mirror_dir, gateway, args.mirror_port)
+            save_state(cfg, state)
+        if args.pyenv_root:
+            state['pyenv_archive'] = pyenv_archive(cfg, args.pyenv_root)
+            save_state(cfg, state)
     except BaseException:
         if getattr(args, 'keep_on_failure', False):
             log('up failed; --keep-on-failure: left as is for inspection (run: testbed.py down)')
@@ -569,9 +642,11 @@ def cmd_up(cfg, args):
 def down(cfg, purge_cache=False):
     """Remove everything the test bed made; True when there was anything to remove."""
     state = load_state(cfg)
-    found = bool(state) or bool(_mounts_below(cfg.state_dir)) or \
+    found = bool(state) or bool(_mounts_below(cfg.state_dir)) or bool(_mirror_pids(cfg)) or \
         run(['ip', 'link', 'show', cfg.bridge], check=False).returncode == 0
     pids = set(_nspawn_pids(cfg)) | {m.get('pid') for m in (state or {}).get('machines', []) if m.get('pid')}
+    for pid in _mirror_pids(cfg):
+        os.kill(pid, signal.SIGTERM)
     pids = {p for p in pids if p and _alive(p)}
     for pid in pids:   # nspawn powers the machine off cleanly on SIGTERM
         try:
@@ -602,7 +677,7 @@ def down(cfg, purge_cache=False):
         raise TestbedError('could not unmount: %s' % ', '.join(left))
     shutil.rmtree(os.path.join(cfg.state_dir, 'machines'), ignore_errors=True)
     teardown_network(cfg, state)
-    for f in (cfg.state_file, cfg.inventory_file):
+    for f in (cfg.state_file, cfg.inventory_file, os.path.join(cfg.state_dir, 'mirror.log')):
         if os.path.exists(f):
             os.unlink(f)
     if os.path.isdir(cfg.state_dir) and not os.listdir(cfg.state_dir):
@@ -671,6 +746,9 @@ def parser():
     up.add_argument('--timeout', type=int, default=120, help='seconds to wait for the machines')
     up.add_argument('--write-inventory', metavar='PATH', help='also write the inventory here')
     up.add_argument('--json', action='store_true', help='print a JSON summary')
+    up.add_argument('--mirror-dir', help='serve this CPython mirror (tools/cpython_mirror.py) to the machines')
+    up.add_argument('--mirror-port', type=int, default=8181)
+    up.add_argument('--pyenv-root', help="ship this pyenv checkout to the machines (as pyenv_archive_src)")
     up.add_argument('--keep-on-failure', action='store_true', help='leave a failed boot up for inspection')
     up.set_defaults(func=cmd_up)
     dn = sub.add_parser('down', help='remove everything')

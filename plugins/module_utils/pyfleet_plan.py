@@ -810,8 +810,18 @@ def classify_web(command):
             options.extend(words)
     if app is None:
         return {'mode': 'command', 'command': command}
-    return {'mode': 'gunicorn', 'wsgi_app': app, 'gunicorn_args': options, 'dropped_args': dropped,
-            'command': command}
+    chdir, rest, i = '.', [], 0
+    while i < len(options):   # --chdir is kept apart: pyfleet points it into the release
+        if options[i] == '--chdir' and i + 1 < len(options):
+            chdir, i = options[i + 1], i + 2
+            continue
+        if options[i].startswith('--chdir='):
+            chdir = options[i].split('=', 1)[1]
+        else:
+            rest.append(options[i])
+        i += 1
+    return {'mode': 'gunicorn', 'wsgi_app': app, 'gunicorn_args': rest, 'dropped_args': dropped,
+            'command': command, 'chdir': chdir.strip('/') or '.'}
 
 
 def _defines_name(path, rel, name, findings):

@@ -610,6 +610,7 @@ def test_django_in_subdirectory(make_plan):
     files = {('src/' + k if k != 'requirements.txt' else k): v for k, v in DJANGO.items()}
     plan = make_plan(files)
     assert plan['django']['chdir'] == 'src' and '--chdir src' in plan['web']['command']
+    assert plan['web']['chdir'] == 'src'
 
 
 def test_django_too_deep_is_not_found(make_plan):

@@ -530,6 +530,19 @@ def pyenv_archive(cfg, root):
 
 
 # ------------------------------------------------------------------ inventory
+def deploy_vars(cfg, state):
+    """pyfleet variables that point the deploy at what the test bed serves (mirror, pyenv, artifacts)."""
+    out = {}
+    mirror = state.get('mirror')
+    if mirror:
+        out.update(pyenv_mirror_url=mirror['url'], pyenv_definitions_src=mirror['definitions'],
+                   app_plan_available_versions=mirror['versions'])
+    if state.get('pyenv_archive'):
+        out.update(pyenv_install_method='archive', pyenv_archive_src=state['pyenv_archive']['path'],
+                   pyenv_artifacts_dir=os.path.join(os.path.dirname(cfg.cache_dir), 'artifacts'))
+    return out
+
+
 def inventory_yaml(cfg, state):
     lines = ['# Written by tools/testbed.py: the test machines.', 'all:', '  children:', '    testbed:',
              '      vars:', '        ansible_user: root',
@@ -539,14 +552,8 @@ def inventory_yaml(cfg, state):
              '        testbed_release: %s' % state.get('release'),
              '        testbed_gateway: %s' % state.get('gateway'),
              ]
-    mirror = state.get('mirror')
-    if mirror:
-        lines += ['        pyenv_mirror_url: %s' % mirror['url'],
-                  '        pyenv_definitions_src: %s' % mirror['definitions'],
-                  '        app_plan_available_versions: %s' % json.dumps(mirror['versions'])]
-    if state.get('pyenv_archive'):
-        lines += ['        pyenv_install_method: archive',
-                  '        pyenv_archive_src: %s' % state['pyenv_archive']['path']]
+    for key, value in deploy_vars(cfg, state).items():
+        lines.append('        %s: %s' % (key, json.dumps(value)))
     lines += ['      hosts:']
     for m in state.get('machines', []):
         lines.append('        %s:' % m['name'])
@@ -628,7 +635,8 @@ def cmd_up(cfg, args):
     save_state(cfg, state)
     summary = {'machines': [{'name': m['name'], 'address': m['ip']} for m in machines], 'inventory': cfg.inventory_file,
                'image': image, 'image_built': built, 'image_seconds': round(t_img, 2),
-               'up_seconds': round(elapsed, 2), 'ready_at': ready, 'key': cfg.key_file}
+               'up_seconds': round(elapsed, 2), 'ready_at': ready, 'key': cfg.key_file,
+               'vars': deploy_vars(cfg, state)}
     if args.json:
         print(json.dumps(summary))
     else:

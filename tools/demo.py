@@ -28,9 +28,17 @@ def main():
     args = ap.parse_args()
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    mirror = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
+    step('CPython sources: a pyenv mirror made from Debian\'s source packages (%s)' % mirror)
+    if subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'cpython_mirror.py'), 'build', mirror],
+                      stdout=subprocess.DEVNULL, env=env).returncode != 0:
+        return 1
+    pyenv_root = subprocess.run(['pyenv', 'root'], capture_output=True, text=True).stdout.strip()
     step('booting a local test machine (tools/testbed.py up 1)')
-    res = subprocess.run([sys.executable, TESTBED, 'up', '1', '--release', args.release, '--json'],
-                         stdout=subprocess.PIPE, text=True, env=env)
+    cmd = [sys.executable, TESTBED, 'up', '1', '--release', args.release, '--json', '--mirror-dir', mirror]
+    if pyenv_root:
+        cmd += ['--pyenv-root', pyenv_root]   # ship the controller's pyenv; without one, the host clones it
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
     if res.returncode != 0:
         return res.returncode
     summary = json.loads(res.stdout.strip().splitlines()[-1])

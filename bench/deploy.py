@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Deploy speed of examples/flask, each figure beside its floor: the same steps by hand over ssh, same run.
+
+Goals (issue "The deploy pipeline"), with the interpreter artifact present:
+  first deploy to a fresh machine <= 60 s; rerun with no change (changed=0) <= 15 s; code-only change <= 20 s.
+
+Two fresh test machines boot: pyfleet deploys to one, a shell script does the same work by hand over ssh
+on the other (apt packages, unpack the interpreter, virtualenv, pip install, systemd unit, nginx site,
+start, fetch the page). Run as root:   .venv/bin/python bench/deploy.py
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+TESTBED = [sys.executable, os.path.join(ROOT, 'tools', 'testbed.py')]
+MIRROR = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
+ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ['PATH'])
+
+
+def sh(cmd, **kw):
+    res = subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
+    if res.returncode != 0:
+        sys.exit('%s failed:\n%s\n%s' % (' '.join(cmd), res.stdout[-3000:], res.stderr[-3000:]))
+    return res.stdout
+
+
+def deploy(inventory, app_src, limit):
+    t0 = time.perf_counter()
+    out = sh([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '--limit', limit,
+              os.path.join(ROOT, 'deploy.yml'), '-e', 'app_src=%s' % app_src, '-e', 'app_name=flask'], cwd=ROOT)
+    took = time.perf_counter() - t0
+    m = re.search(r'%s\s*:\s*ok=\d+\s+changed=(\d+)' % re.escape(limit), out)
+    return took, int(m.group(1)) if m else -1
+
+
+def by_hand(ssh, script):
+    t0 = time.perf_counter()
+    res = subprocess.run(ssh + ['bash', '-euo', 'pipefail', '-s'], input=script, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit('the by-hand floor failed:\n%s\n%s' % (res.stdout[-3000:], res.stderr[-3000:]))
+    return time.perf_counter() - t0
+
+
+def page(host):
+    with urllib.request.urlopen('http://%s/' % host, timeout=10) as resp:
+        return resp.read().decode()
+
+
+def line(what, took, goal, floor, extra=''):
+    print('%-34s %6.1f s  goal <= %3d s (%s)  by hand %6.1f s  pyfleet/hand %.2f %s'
+          % (what, took, goal, 'MET' if took <= goal else 'MISSED', floor, took / max(floor, 0.01), extra))
+
+
+def main():
+    pyenv_root = subprocess.run(['pyenv', 'root'], capture_output=True, text=True).stdout.strip()
+    sh([sys.executable, os.path.join(ROOT, 'tools', 'cpython_mirror.py'), 'build', MIRROR])
+    sh(TESTBED + ['down'])
+    summary = json.loads(sh(TESTBED + ['up', '2', '--json', '--mirror-dir', MIRROR, '--pyenv-root', pyenv_root])
+                         .strip().splitlines()[-1])
+    inventory = summary['inventory']
+    (auto, hand) = summary['machines']
+    artifacts = summary['vars']['pyenv_artifacts_dir']
+    work = tempfile.mkdtemp(prefix='pyfleet-bench-')
+    try:
+        app = os.path.join(work, 'flask')
+        shutil.copytree(os.path.join(ROOT, 'examples', 'flask'), app)
+        if not glob.glob(os.path.join(artifacts, 'cpython-3.11.2-*.tar.gz')):
+            print('no interpreter artifact yet: priming one (a compile, not timed) ...', flush=True)
+            deploy(inventory, app, hand['name'])
+            sh(TESTBED + ['down'])
+            summary = json.loads(sh(TESTBED + ['up', '2', '--json', '--mirror-dir', MIRROR, '--pyenv-root', pyenv_root])
+                                 .strip().splitlines()[-1])
+            (auto, hand) = summary['machines']
+        artifact = sorted(glob.glob(os.path.join(artifacts, 'cpython-3.11.2-*.tar.gz')))[0]
+
+        first, changed = deploy(inventory, app, auto['name'])
+        assert 'Hello from pyfleet' in page(auto['address'])
+        rerun, rerun_changed = deploy(inventory, app, auto['name'])
+        with open(os.path.join(app, 'wsgi.py')) as fh:
+            code = fh.read()
+        with open(os.path.join(app, 'wsgi.py'), 'w') as fh:
+            fh.write(code.replace('Hello from pyfleet', 'Hello again from pyfleet'))
+        code_change, _ = deploy(inventory, app, auto['name'])
+        assert 'Hello again from pyfleet' in page(auto['address'])
+
+        # the floor: the same work by hand, over ssh, on the other fresh machine
+        key = summary['key']
+        ssh = ['ssh', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+               '-o', 'LogLevel=ERROR', 'root@' + hand['address']]
+        scp = ['scp', '-q', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null']
+        pkgs = 'build-essential libssl-dev zlib1g-dev libbz2-dev libreadline-dev libsqlite3-dev libncursesw5-dev ' \
+               'libffi-dev liblzma-dev libgdbm-dev uuid-dev xz-utils curl git ca-certificates nginx'
+        t0 = time.perf_counter()
+        subprocess.run(scp + [artifact, 'root@%s:/tmp/py.tgz' % hand['address']], check=True)
+        subprocess.run(['tar', '-C', app, '-czf', os.path.join(work, 'app.tgz'), '.'], check=True)
+        subprocess.run(scp + [os.path.join(work, 'app.tgz'), 'root@%s:/tmp/app.tgz' % hand['address']], check=True)
+        hand_first = time.perf_counter() - t0 + by_hand(ssh, r'''
+apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq %s >/dev/null
+mkdir -p /opt/pyenv/versions /srv/flask/releases/1 && tar -C /opt/pyenv/versions -xzf /tmp/py.tgz
+useradd --system --home /srv/flask --shell /usr/sbin/nologin flask
+tar -C /srv/flask/releases/1 -xzf /tmp/app.tgz && ln -sfn /srv/flask/releases/1 /srv/flask/current
+/opt/pyenv/versions/3.11.2/bin/python3 -m venv /srv/flask/venv
+/srv/flask/venv/bin/pip install -q -r /srv/flask/current/requirements.txt
+cat > /etc/systemd/system/flask.service <<'EOF'
+[Service]
+User=flask
+WorkingDirectory=/srv/flask/current
+RuntimeDirectory=flask
+ExecStart=/srv/flask/venv/bin/gunicorn --bind unix:/run/flask/web.sock wsgi:application
+[Install]
+WantedBy=multi-user.target
+EOF
+cat > /etc/nginx/sites-enabled/default <<'EOF'
+server { listen 80 default_server; location / { proxy_pass http://unix:/run/flask/web.sock; } }
+EOF
+systemctl daemon-reload && systemctl enable -q --now flask && nginx -t -q && systemctl reload nginx
+for i in $(seq 50); do curl -fs http://127.0.0.1/ >/dev/null && break; sleep 0.2; done
+''' % pkgs)
+        hand_rerun = by_hand(ssh, 'systemctl is-active -q flask nginx && curl -fs http://127.0.0.1/ >/dev/null\n')
+        t0 = time.perf_counter()
+        subprocess.run(['tar', '-C', app, '-czf', os.path.join(work, 'app.tgz'), '.'], check=True)
+        subprocess.run(scp + [os.path.join(work, 'app.tgz'), 'root@%s:/tmp/app.tgz' % hand['address']], check=True)
+        hand_code = time.perf_counter() - t0 + by_hand(ssh, r'''
+mkdir -p /srv/flask/releases/2 && tar -C /srv/flask/releases/2 -xzf /tmp/app.tgz
+ln -sfn /srv/flask/releases/2 /srv/flask/current && systemctl restart flask
+for i in $(seq 50); do curl -fs http://127.0.0.1/ | grep -q again && break; sleep 0.2; done
+''')
+        print('examples/flask, interpreter artifact present, %s' % os.path.basename(artifact))
+        line('first deploy (fresh machine)', first, 60, hand_first, '(changed=%d)' % changed)
+        line('rerun, no change', rerun, 15, hand_rerun, '(changed=%d)' % rerun_changed)
+        line('code-only change', code_change, 20, hand_code)
+        return 0 if rerun_changed == 0 else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run(TESTBED + ['down'], capture_output=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -28,7 +28,8 @@ import sys
 import tempfile
 
 # Debian release -> the CPython source packages it ships (upstream tarballs inside).
-RELEASE_SOURCES = {'bookworm': ['python3.11'], 'trixie': ['python3.13']}
+RELEASE_SOURCES = {'bookworm': ['python3.11'], 'trixie': ['python3.13'], 'sid': ['python3.13', 'python3.14']}
+DEFAULT_RELEASES = ['bookworm', 'trixie']
 MIRROR = os.environ.get('PYFLEET_DEBIAN_MIRROR', 'http://deb.debian.org/debian')
 
 
@@ -57,9 +58,13 @@ def fetch_orig_tarballs(releases, workdir):
     dl = os.path.join(workdir, 'dl')
     os.makedirs(dl, exist_ok=True)
     for rel in releases:
-        for pkg in RELEASE_SOURCES[rel]:
-            subprocess.run(['apt-get', '-qq'] + opts + ['source', '--download-only', '%s/%s' % (pkg, rel)],
-                           cwd=dl, check=True, stdout=subprocess.DEVNULL)
+        got = 0
+        for pkg in RELEASE_SOURCES[rel]:   # a release may have dropped one of these: take what it has
+            res = subprocess.run(['apt-get', '-qq'] + opts + ['source', '--download-only', '%s/%s' % (pkg, rel)],
+                                 cwd=dl, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            got += res.returncode == 0
+        if not got:
+            raise SystemExit('%s has none of the source packages %s' % (rel, ', '.join(RELEASE_SOURCES[rel])))
     for path in sorted(glob.glob(os.path.join(dl, '*.orig.tar.*'))):
         if not path.endswith('.asc'):
             out.append(path)
@@ -190,7 +195,7 @@ def main(argv=None):
     s.add_argument('--port', type=int, required=True)
     args = ap.parse_args(argv)
     if args.cmd == 'build':
-        build(args.dir, args.release or sorted(RELEASE_SOURCES), args.pyenv_root)
+        build(args.dir, args.release or DEFAULT_RELEASES, args.pyenv_root)
     else:
         serve(args.dir, args.bind, args.port)
     return 0

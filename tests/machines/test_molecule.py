@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from bed import ROOT
 
 SCENARIOS = sorted(d for d in os.listdir(os.path.join(ROOT, 'molecule'))
                    if os.path.isfile(os.path.join(ROOT, 'molecule', d, 'molecule.yml')))

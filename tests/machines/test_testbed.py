@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import TESTBED, on, run_testbed, up
+from bed import TESTBED, on, run_testbed, up
 
 BRIDGE = os.environ.get('PYFLEET_TESTBED_BRIDGE', 'pf-br0')
 STATE = os.environ.get('PYFLEET_TESTBED_STATE', '/var/lib/pyfleet-testbed')

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import codes, finding
+from helpers import codes, finding
 
 FLASK_WSGI = 'from flask import Flask\napp = Flask(__name__)\napplication = app\n'
 BASIC = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n', 'wsgi.py': FLASK_WSGI}
@@ -412,7 +412,7 @@ def test_operator_default(make_plan, catalogue):
 
 
 def test_catalogue_override(rules, tmp_path):
-    from conftest import CATALOGUE, write_tree
+    from helpers import CATALOGUE, write_tree
     cat = rules.load_catalogue(CATALOGUE, overrides={'minors': {'3.13': {'latest': '3.13.42'}}})
     app = write_tree(tmp_path / 'a', with_files(**{'.python-version': '3.13'}))
     assert rules.build_plan(app, cat, today='2026-11-22')['python']['version'] == '3.13.42'
@@ -672,7 +672,7 @@ def test_report_formatting(rules, make_plan):
 
 
 def test_walk_does_not_read_unrelated_files(rules, catalogue, tmp_path, monkeypatch):
-    from conftest import write_tree
+    from helpers import write_tree
     files = dict(BASIC)
     files.update({'data/blob%d.bin' % i: 'x' for i in range(50)})
     app = write_tree(tmp_path / 'app', files)

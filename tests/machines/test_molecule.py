@@ -20,5 +20,5 @@ def test_molecule_scenario(scenario):
                          capture_output=True, text=True, timeout=2400)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-12000:]
-    for step in ('converge', 'idempotence', 'check', 'verify'):
-        assert '%s: Executed: Successful' % step in out.replace('➜ ', ': ').replace(' : ', ': ') or step in out
+    for step in ('create', 'converge', 'idempotence', 'check', 'verify', 'destroy'):
+        assert '%s ➜ %s: Executed: Successful' % (scenario, step) in out, 'step %s did not succeed' % step

@@ -1207,14 +1207,9 @@ def _detect_web(root, files, findings, plan):
             if run:
                 return {'command': run.strip(), 'source': 'leanengine.yaml', 'line': _line_of(text, 'run')}
         checked.append('leanengine.yaml has no run:')
-    if 'wsgi.py' in files:
-        ok = _defines_name(os.path.join(root, 'wsgi.py'), 'wsgi.py', 'application', findings)
-        if ok:
-            return {'command': 'gunicorn wsgi:application', 'source': 'wsgi.py', 'line': None}
-        if ok is False:
-            checked.append('wsgi.py defines no top-level "application"')
-        else:
-            return None
+    web = _module_entry(root, files, 'wsgi.py', 'application', checked, findings)
+    if web is not None:
+        return web or None
     manage = find_files_bounded(root, 'manage.py', max_depth=3)
     if manage:
         info = _django_details(root, manage[0], findings)
@@ -1225,14 +1220,9 @@ def _detect_web(root, files, findings, plan):
                 cmd = 'gunicorn --chdir %s %s' % (shlex.quote(info['chdir']), info['wsgi_app'])
             return {'command': cmd, 'source': manage[0], 'line': None}
         checked.append('%s names no WSGI_APPLICATION' % manage[0])
-    if 'app.py' in files:
-        ok = _defines_name(os.path.join(root, 'app.py'), 'app.py', 'app', findings)
-        if ok:
-            return {'command': 'gunicorn app:app', 'source': 'app.py', 'line': None}
-        if ok is False:
-            checked.append('app.py defines no top-level "app"')
-        else:
-            return None
+    web = _module_entry(root, files, 'app.py', 'app', checked, findings)
+    if web is not None:
+        return web or None
     if plan.get('package_manager') or not findings.errors():
         findings.add('no-web-process',
                      'pyfleet cannot tell how to start this app%s.' % (' (%s)' % '; '.join(checked) if checked else ''),
@@ -1240,6 +1230,23 @@ def _detect_web(root, files, findings, plan):
                      'Without one pyfleet looks, in order, for leanengine.yaml run:, wsgi.py with "application", '
                      'a Django manage.py with WSGI_APPLICATION, and app.py with "app".', 'Procfile')
     return None
+
+
+def _module_entry(root, files, filename, attr, checked, findings):
+    """`gunicorn module:attr` when ``filename`` defines ``attr`` at top level.
+
+    None when the file is absent or lacks ``attr`` (noted in ``checked``), so the
+    search goes on; False when it does not parse (a finding was added), so it stops.
+    """
+    if filename not in files:
+        return None
+    ok = _defines_name(os.path.join(root, filename), filename, attr, findings)
+    if ok:
+        return {'command': 'gunicorn %s:%s' % (filename[:-3], attr), 'source': filename, 'line': None}
+    if ok is False:
+        checked.append('%s defines no top-level "%s"' % (filename, attr))
+        return None
+    return False
 
 
 def _line_of(text, key):

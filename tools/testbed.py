@@ -21,6 +21,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -307,7 +308,7 @@ def teardown_network(cfg, state):
         res = run(['iptables', '-t', table, '-S', chain], check=False)
         for line in (res.stdout or '').splitlines():
             if '%s:%s' % (RULE_TAG, cfg.bridge) in line and line.startswith('-A '):
-                args = _shell_split(line[3:])
+                args = shlex.split(line[3:])
                 run(['iptables', '-t', table, '-D'] + args, check=False)
     # nspawn names the host side of each machine's veth vb-<machine>; the kernel may still hold it
     links = json.loads(run(['ip', '-j', 'link', 'show'], check=False).stdout or '[]')
@@ -321,11 +322,6 @@ def teardown_network(cfg, state):
     if prev is not None:
         with open('/proc/sys/net/ipv4/ip_forward', 'w') as fh:
             fh.write(prev + '\n')
-
-
-def _shell_split(text):
-    import shlex
-    return shlex.split(text)
 
 
 # ------------------------------------------------------------------ machines

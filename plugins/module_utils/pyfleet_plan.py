@@ -964,6 +964,10 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
             'requirements': None, 'python': None, 'processes': {}, 'release': None, 'web': None,
             'django': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
             'errors': [], 'warnings': [], 'notes': []}
+    if not src:
+        findings.add('src-missing', 'No app source was given.',
+                     'Run: ansible-playbook deploy.yml -i INVENTORY -e app_src=PATH/TO/APP')
+        return _finish(plan, findings)
     if not os.path.isdir(src):
         findings.add('src-missing', 'The app source %s is not a directory.' % src,
                      'Point app_src at the directory that holds requirements.txt.')

@@ -58,6 +58,11 @@ def test_missing_src(rules, catalogue, tmp_path):
     assert codes(plan) == ['src-missing']
 
 
+def test_no_src_says_how_to_pass_it(rules, catalogue):
+    plan = rules.build_plan('', catalogue)
+    assert codes(plan) == ['src-missing'] and '-e app_src=' in plan['errors'][0]['fix']
+
+
 # ---------------------------------------------------------------- package managers
 def test_uv_app(make_plan):
     plan = make_plan({'uv.lock': 'version = 1\n', 'pyproject.toml': '[project]\nname="x"\nversion="1"\n'

@@ -61,8 +61,8 @@ def log(msg):
     print('testbed: %s' % msg, file=sys.stderr, flush=True)
 
 
-def run(cmd, check=True, capture=True, **kw):
-    res = subprocess.run(cmd, capture_output=capture, text=True, **kw)
+def run(cmd, check=True, **kw):
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if check and res.returncode != 0:
         raise TestbedError('%s failed (%d): %s' % (' '.join(cmd), res.returncode,
                                                    (res.stderr or res.stdout or '').strip()[-2000:]))
@@ -279,8 +279,6 @@ def setup_network(cfg, state):
     gw = next(net.hosts())
     if run(['ip', 'link', 'show', cfg.bridge], check=False).returncode != 0:
         run(['ip', 'link', 'add', cfg.bridge, 'type', 'bridge'])
-        state['created'].append('bridge')
-        save_state(cfg, state)
     run(['ip', 'addr', 'replace', '%s/%d' % (gw, net.prefixlen), 'dev', cfg.bridge])
     run(['ip', 'link', 'set', cfg.bridge, 'up'])
     with open('/proc/sys/net/ipv4/ip_forward') as fh:
@@ -588,7 +586,7 @@ def cmd_up(cfg, args):
     ca_bundle, ca_local = controller_ca_files()
     pubkey = ensure_key(cfg)
     state = {'release': args.release, 'image': image, 'bridge': cfg.bridge, 'subnet': cfg.subnet,
-             'created': [], 'machines': []}
+             'machines': []}
     save_state(cfg, state)
     try:
         gateway = setup_network(cfg, state)

@@ -7,11 +7,23 @@ from flask import Flask, jsonify, request
 app = Flask(__name__)
 
 
+def _release():
+    # pyfleet writes the release id to .pyfleet-release at the release's root.
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".pyfleet-release")) as fh:
+            return fh.read().strip()
+    except OSError:
+        return "unknown"
+
+
+RELEASE = _release()  # read once: a running process belongs to one release
+
+
 @app.get("/")
 def index():
     return (
         "Hello from pyfleet: Flask on CPython %s, release %s\n"
-        % (platform.python_version(), os.environ.get("PYFLEET_RELEASE", "unknown"))
+        % (platform.python_version(), RELEASE)
     )
 
 

@@ -1293,3 +1293,48 @@ def _finish(plan, findings):
         plan[{'error': 'errors', 'warning': 'warnings', 'note': 'notes'}[d.severity]].append(d.as_dict())
     plan['ok'] = not plan['errors']
     return plan
+
+
+# --------------------------------------------------------------------------
+# The pyfleet_app_plan task (module and action plugin share this)
+# --------------------------------------------------------------------------
+ARGUMENT_SPEC = dict(
+    src=dict(type='path', required=True),
+    catalogue_file=dict(type='path'),
+    catalogue=dict(type='dict'),
+    catalogue_overrides=dict(type='dict', default={}),
+    available_versions=dict(type='list', elements='str'),
+    default_python=dict(type='str'),
+    allow_eol=dict(type='bool', default=False),
+    deny_versions=dict(type='list', elements='str', default=[]),
+    near_eol_days=dict(type='int', default=180),
+    env=dict(type='dict', default={}, no_log=True),
+    migrations=dict(type='bool', default=True),
+    today=dict(type='str'),
+    fail_on_error=dict(type='bool', default=True),
+)
+ARGUMENT_RULES = dict(required_one_of=[('catalogue_file', 'catalogue')],
+                      mutually_exclusive=[('catalogue_file', 'catalogue')])
+
+
+def run_task(p):
+    """The task's result for validated parameters ``p``: a dict with ``plan``, ``report`` and
+    ``warnings`` (one line each), and ``failed``/``msg`` when the app cannot be deployed."""
+    if not HAS_PACKAGING:
+        return dict(failed=True, msg='pyfleet_app_plan needs the Python library "packaging" on the controller.')
+    try:
+        catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
+    except (OSError, ValueError) as exc:
+        return dict(failed=True, msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
+    plan = build_plan(
+        p['src'], catalogue, today=p['today'], available=p['available_versions'],
+        default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
+        near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
+    report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
+    result = dict(changed=False, plan=plan, report=report,
+                  warnings=['%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix'])
+                            for w in plan['warnings']])
+    if plan['errors'] and p['fail_on_error']:
+        result.update(failed=True, msg='The app at %s cannot be deployed (%d error(s)):\n%s'
+                      % (p['src'], len(plan['errors']), report))
+    return result

@@ -17,7 +17,8 @@ description:
   - Read-only. Only the platform files are read (requirements, version files, Procfile, leanengine.yaml,
     entry points); the tree is never walked in full.
   - Every finding carries a stable code, the file, the line and the fix. All errors are reported at once.
-  - Run it on the controller (C(delegate_to=localhost)), where the app source lives.
+  - It runs on the controller, where the app source lives; an action plugin of the same name does the work
+    there without a round-trip.
 version_added: "0.1.0"
 author: pyfleet contributors
 options:
@@ -93,7 +94,6 @@ EXAMPLES = r'''
     catalogue_file: "{{ role_path }}/files/python-versions.yml"
     available_versions: ["3.11.2", "3.13.5"]
     env: "{{ app_env }}"
-  delegate_to: localhost
   register: plan
 
 - name: Show the Python it resolved
@@ -155,53 +155,18 @@ report:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    from ansible.module_utils.pyfleet_plan import HAS_PACKAGING, build_plan, format_report, load_catalogue
-except ImportError:  # pragma: no cover - only when module_utils is not wired
-    raise
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.pyfleet_plan import ARGUMENT_RULES, ARGUMENT_SPEC, run_task
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            src=dict(type='path', required=True),
-            catalogue_file=dict(type='path'),
-            catalogue=dict(type='dict'),
-            catalogue_overrides=dict(type='dict', default={}),
-            available_versions=dict(type='list', elements='str'),
-            default_python=dict(type='str'),
-            allow_eol=dict(type='bool', default=False),
-            deny_versions=dict(type='list', elements='str', default=[]),
-            near_eol_days=dict(type='int', default=180),
-            env=dict(type='dict', default={}, no_log=True),
-            migrations=dict(type='bool', default=True),
-            today=dict(type='str'),
-            fail_on_error=dict(type='bool', default=True),
-        ),
-        required_one_of=[('catalogue_file', 'catalogue')],
-        mutually_exclusive=[('catalogue_file', 'catalogue')],
-        supports_check_mode=True,
-    )
-    if not HAS_PACKAGING:
-        module.fail_json(msg=missing_required_lib('packaging'))
-    p = module.params
-    try:
-        catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
-    plan = build_plan(
-        p['src'], catalogue, today=p['today'], available=p['available_versions'],
-        default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
-        near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
-    report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
-    for w in plan['warnings']:
-        module.warn('%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix']))
-    if plan['errors'] and p['fail_on_error']:
-        module.fail_json(msg='The app at %s cannot be deployed (%d error(s)):\n%s'
-                         % (p['src'], len(plan['errors']), report), plan=plan, report=report)
-    module.exit_json(changed=False, plan=plan, report=report)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **ARGUMENT_RULES)
+    result = run_task(module.params)
+    for warning in result.pop('warnings'):
+        module.warn(warning)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

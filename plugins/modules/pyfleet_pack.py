@@ -12,9 +12,12 @@ short_description: Pack an app source into a reproducible release archive
 description:
   - Packs the app source directory into a gzip tarball whose bytes depend only on the files' paths, contents
     and executable bits (sorted entries, no timestamps, no owners), leaving out what must not be shipped.
-  - The release id is taken from the archive's sha256, so the same source always gives the same release and
-    a rerun with no change is not a change.
-  - Run it on the controller. The archive is written to O(dest) once and reused.
+  - The release id is the sha256 of the packed files and of O(links), so the same source always gives the
+    same release and a rerun with no change is not a change.
+  - After the files come C(.pyfleet-release) (the release id, one line) and then O(links). tar extracts in
+    order, so a host that has the last link has the whole release.
+  - It runs on the controller, where the source lives; an action plugin of the same name does the work
+    there without a round-trip. The archive is written to O(dest) once and reused.
 version_added: "0.1.0"
 author: pyfleet contributors
 options:
@@ -33,6 +36,12 @@ options:
     type: list
     elements: str
     default: []
+  links:
+    description:
+      - Symbolic links to add at the release's root, name to target, e.g. C(.venv) to the virtualenv the
+        release runs with. They are part of the release id. A file of the same name in O(src) is not shipped.
+    type: dict
+    default: {}
 notes:
   - Supports check mode; the archive is still written to the controller cache, which is not a managed host.
 attributes:
@@ -48,13 +57,14 @@ EXAMPLES = r'''
     src: "{{ app_src }}"
     dest: "{{ playbook_dir }}/.cache/releases"
     exclude: "{{ app_plan_result.ship_exclude }}"
-  delegate_to: localhost
+    links:
+      .venv: /srv/hello/venvs/0123456789abcdef
   register: pack
 '''
 
 RETURN = r'''
 id:
-  description: The release id, the first 12 hex digits of the archive's sha256.
+  description: The release id, the first 12 hex digits of the sha256 of the packed files and the links.
   returned: success
   type: str
   sample: 3f2a9c0d1b7e
@@ -67,116 +77,31 @@ sha256:
   returned: success
   type: str
 files:
-  description: How many files were packed.
+  description: How many files of the source were packed.
   returned: success
   type: int
+created:
+  description: Whether this run wrote the archive (it was not in O(dest) yet).
+  returned: success
+  type: bool
 '''
 
-import fnmatch
-import gzip
-import hashlib
-import io
-import os
-import tarfile
-
 from ansible.module_utils.basic import AnsibleModule
-
-
-def excluded(rel, is_dir, patterns):
-    """Does a .slugignore-style pattern list exclude ``rel`` (a '/'-separated relative path)?"""
-    name = rel.rsplit('/', 1)[-1]
-    for pat in patterns:
-        dir_only = pat.endswith('/')
-        p = pat.rstrip('/')
-        if not p or (dir_only and not is_dir):
-            continue
-        if p.startswith('/') or '/' in p:
-            if fnmatch.fnmatchcase(rel, p.lstrip('/')):
-                return True
-        elif fnmatch.fnmatchcase(name, p):
-            return True
-    return False
-
-
-def walk(src, patterns):
-    """Sorted (relative path, absolute path, is_dir) entries that are shipped."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(src):
-        rel_dir = os.path.relpath(dirpath, src).replace(os.sep, '/')
-        rel_dir = '' if rel_dir == '.' else rel_dir + '/'
-        keep = []
-        for d in sorted(dirnames):
-            full = os.path.join(dirpath, d)
-            if excluded(rel_dir + d, True, patterns):
-                continue
-            if os.path.islink(full):
-                out.append((rel_dir + d, full, False))
-                continue
-            keep.append(d)
-            out.append((rel_dir + d, full, True))
-        dirnames[:] = keep
-        for f in sorted(filenames):
-            if not excluded(rel_dir + f, False, patterns):
-                out.append((rel_dir + f, os.path.join(dirpath, f), False))
-    out.sort(key=lambda e: e[0])
-    return out
-
-
-def pack(src, patterns):
-    """The archive as bytes, and the number of files in it."""
-    raw = io.BytesIO()
-    count = 0
-    with tarfile.open(fileobj=raw, mode='w', format=tarfile.PAX_FORMAT) as tar:
-        for rel, full, is_dir in walk(src, patterns):
-            info = tarfile.TarInfo(rel)
-            info.mtime = 0
-            info.uid = info.gid = 0
-            info.uname = info.gname = ''
-            if os.path.islink(full):
-                info.type = tarfile.SYMTYPE
-                info.linkname = os.readlink(full)
-                info.mode = 0o777
-                tar.addfile(info)
-            elif is_dir:
-                info.type = tarfile.DIRTYPE
-                info.mode = 0o755
-                tar.addfile(info)
-            else:
-                st = os.stat(full)
-                info.size = st.st_size
-                info.mode = 0o755 if st.st_mode & 0o111 else 0o644
-                with open(full, 'rb') as fh:
-                    tar.addfile(info, fh)
-                count += 1
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode='wb', mtime=0, filename='') as gz:
-        gz.write(raw.getvalue())
-    return out.getvalue(), count
+from ansible.module_utils.pyfleet_pack import ARGUMENT_SPEC, check_links, pack_release
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(src=dict(type='path', required=True), dest=dict(type='path', required=True),
-                           exclude=dict(type='list', elements='str', default=[])),
-        supports_check_mode=True,
-    )
-    src, dest = module.params['src'], module.params['dest']
-    if not os.path.isdir(src):
-        module.fail_json(msg='%s is not a directory' % src)
-    data, count = pack(src, module.params['exclude'])
-    digest = hashlib.sha256(data).hexdigest()
-    rid = digest[:12]
-    path = os.path.join(dest, '%s.tar.gz' % rid)
-    changed = False
-    if not os.path.isfile(path):
-        os.makedirs(dest, exist_ok=True)
-        tmp = path + '.tmp'
-        with open(tmp, 'wb') as fh:
-            fh.write(data)
-        os.rename(tmp, path)
-        changed = True
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    error = check_links(p['links'])
+    if error:
+        module.fail_json(msg=error)
+    try:
+        result = pack_release(p['src'], p['dest'], p['exclude'], p['links'])
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg='pyfleet_pack: %s' % exc)
     # a controller cache, not a managed host: reported, but never a change of the deploy
-    module.exit_json(changed=False, created=changed, id=rid, path=path, sha256=digest, files=count)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ def load(name, rel):
 
 mirror = load('cpython_mirror', 'tools/cpython_mirror.py')
 testbed = load('testbed', 'tools/testbed.py')
-pack = load('pyfleet_pack', 'plugins/modules/pyfleet_pack.py')
+pack = load('pyfleet_pack_rules', 'plugins/module_utils/pyfleet_pack.py')
 
 TEMPLATE = '''prefer_openssl3
 export PYTHON_BUILD_CONFIGURE_WITH_OPENSSL=1
@@ -77,21 +77,56 @@ def test_pack_exclude_patterns(rel, is_dir, patterns, out):
     assert pack.excluded(rel, is_dir, patterns) is out
 
 
+def _members(data):
+    import gzip
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tar:
+        return [(m.name, m.mode, m.linkname) for m in tar.getmembers()], tar
+
+
 def test_pack_is_reproducible_and_honours_excludes(tmp_path):
     src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n', 'pkg/__init__.py': '',
                                         'pkg/__pycache__/x.pyc': b'\0', '.git/HEAD': 'ref\n', 'big.psd': 'x',
                                         'run.sh': '#!/bin/sh\n'})
     os.chmod(os.path.join(src, 'run.sh'), 0o755)
-    a, n = pack.pack(src, ['.git', '__pycache__', '*.pyc', '*.psd'])
+    excludes = ['.git', '__pycache__', '*.pyc', '*.psd']
+    a, rid, n = pack.pack(src, excludes)
     os.utime(os.path.join(src, 'wsgi.py'), (time.time() + 100, time.time() + 100))
-    b, _ = pack.pack(src, ['.git', '__pycache__', '*.pyc', '*.psd'])
-    assert hashlib.sha256(a).hexdigest() == hashlib.sha256(b).hexdigest() and n == 3
-    import gzip
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(a))) as tar:
-        names = tar.getnames()
-        assert tar.getmember('run.sh').mode == 0o755 and tar.getmember('wsgi.py').mode == 0o644
-    assert sorted(names) == ['pkg', 'pkg/__init__.py', 'run.sh', 'wsgi.py']
+    b, rid_b, _ = pack.pack(src, excludes)
+    assert a == b and rid == rid_b and n == 3 and len(rid) == 12
+    members, _ = _members(a)
+    assert [m[0] for m in members] == ['pkg', 'pkg/__init__.py', 'run.sh', 'wsgi.py', '.pyfleet-release']
+    assert dict((m[0], m[1]) for m in members)['run.sh'] == 0o755
+    assert dict((m[0], m[1]) for m in members)['wsgi.py'] == 0o644
     with open(os.path.join(src, 'wsgi.py'), 'w') as fh:
         fh.write('application = 2\n')
-    c, _ = pack.pack(src, ['.git', '__pycache__', '*.pyc', '*.psd'])
-    assert c != a
+    c, rid_c, _ = pack.pack(src, excludes)
+    assert c != a and rid_c != rid
+
+
+def test_pack_links_come_last_and_are_part_of_the_release(tmp_path):
+    import gzip
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n', '.venv/bin/python': 'x',
+                                        '.pyfleet-release': 'forged\n', 'sub/.venv/keep': 'y'})
+    data, rid, _ = pack.pack(src, [], {'.venv': '/srv/a/venvs/one'})
+    members, _ = _members(data)
+    names = [m[0] for m in members]
+    # the app's own .venv and marker at the root are not shipped; a nested .venv is the app's business
+    assert names == ['sub', 'sub/.venv', 'sub/.venv/keep', 'wsgi.py', '.pyfleet-release', '.venv']
+    assert members[-1][2] == '/srv/a/venvs/one'
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tar:
+        assert tar.extractfile('.pyfleet-release').read() == (rid + '\n').encode()
+    _, rid_other, _ = pack.pack(src, [], {'.venv': '/srv/a/venvs/two'})
+    assert rid_other != rid
+    assert pack.check_links({'a/b': 'x'}) and pack.check_links({'.pyfleet-release': 'x'})
+    assert pack.check_links({'.venv': '/x'}) is None
+
+
+def test_pack_release_writes_once(tmp_path):
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n'})
+    first = pack.pack_release(src, str(tmp_path / 'cache'), [], {'.venv': '/v'})
+    again = pack.pack_release(src, str(tmp_path / 'cache'), [], {'.venv': '/v'})
+    assert first['created'] and not again['created'] and first['id'] == again['id']
+    with open(first['path'], 'rb') as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == first['sha256']
+    with pytest.raises(ValueError):
+        pack.pack_release(str(tmp_path / 'missing'), str(tmp_path / 'cache'))

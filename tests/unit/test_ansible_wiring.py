@@ -17,11 +17,26 @@ def run(cmd, **kw):
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, **kw)
 
 
-def test_ansible_doc_renders_module():
-    res = run([os.path.join(BIN, 'ansible-doc'), '-t', 'module', 'pyfleet_app_plan'])
+@pytest.mark.parametrize('module,parts', [
+    ('pyfleet_app_plan', ('Reads an app source directory', 'catalogue_file', 'available_versions')),
+    ('pyfleet_pack', ('Packs the app source directory', 'links', 'exclude', 'created')),
+])
+def test_ansible_doc_renders_modules(module, parts):
+    res = run([os.path.join(BIN, 'ansible-doc'), '-t', 'module', module])
     assert res.returncode == 0, res.stderr
-    for part in ('Reads an app source directory', 'catalogue_file', 'available_versions', 'EXAMPLES', 'RETURN VALUES'):
+    for part in parts + ('EXAMPLES', 'RETURN VALUES'):
         assert part in res.stdout
+
+
+def test_app_env_refuses_bad_names_multiline_values_and_port():
+    res = run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '--check',
+               'tests/playbooks/env_refused.yml'])
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    for part in ('the names bad-name must match', 'the values of MULTI must be one line',
+                 'PORT is set by pyfleet for each web instance', 'app_service_web_port'):
+        assert part in ' '.join(out.split()), out[-3000:]
+    assert 'GOOD' not in out and 'one\\ntwo' not in out
 
 
 def test_ansible_doc_renders_filters():

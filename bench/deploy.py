@@ -146,7 +146,17 @@ mkdir -p /srv/flask/releases/c%(n)d && tar -C /srv/flask/releases/c%(n)d -xzf /t
 ln -sfn /srv/flask/releases/c%(n)d /srv/flask/current && systemctl restart flask
 for i in $(seq 50); do curl -fs http://127.0.0.1/ | grep -q again && break; sleep 0.2; done
 ''' % {'n': n}))
+        # how fast this machine runs a module right now: the machines here are noisy, and a rerun is
+        # almost all module round-trips
+        probe = os.path.join(work, 'probe.yml')
+        with open(probe, 'w') as fh:
+            fh.write('- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.stat: {path: /etc/hostname}\n'
+                     '      loop: "{{ range(20) | list }}"\n')
+        t0 = time.perf_counter()
+        sh([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '--limit', hand['name'], probe], cwd=ROOT)
+        per_module = (time.perf_counter() - t0) / 20
         print('examples/flask, interpreter artifact present, %s' % os.path.basename(artifact))
+        print('one module round-trip (20 stat tasks, startup included): %.2f s' % per_module)
         line('first deploy (fresh machine)', first, 60, hand_first, '(changed=%d)' % changed)
         rerun_changed = max(c for _, c in reruns)
         line('rerun, no change (median of %d)' % SAMPLES, median(t for t, _ in reruns), 15, median(hand_reruns),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -30,12 +29,6 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        dummy, p = self.validate_argument_spec(argument_spec=rules.ARGUMENT_SPEC)
-        error = rules.check_links(p['links'])
-        if error:
-            raise AnsibleActionFail(error)
-        try:
-            result.update(rules.pack_release(p['src'], p['dest'], p['exclude'], p['links']), changed=False)
-        except (OSError, ValueError) as exc:
-            raise AnsibleActionFail('pyfleet_pack: %s' % exc) from exc
+        dummy, params = self.validate_argument_spec(argument_spec=rules.ARGUMENT_SPEC)
+        result.update(rules.run_task(params))
         return result

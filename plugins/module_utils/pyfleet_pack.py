@@ -149,3 +149,18 @@ def pack_release(src, dest, exclude=(), links=None):
         os.rename(tmp, path)
         created = True
     return dict(created=created, id=rid, path=path, sha256=hashlib.sha256(data).hexdigest(), files=count)
+
+
+def run_task(p):
+    """The task's result for validated parameters ``p``, with ``failed``/``msg`` on bad input.
+
+    The archive cache is on the controller, not on a managed host: writing it is
+    reported as ``created``, never as a change of the deploy.
+    """
+    error = check_links(p['links'])
+    if error:
+        return dict(failed=True, msg=error)
+    try:
+        return dict(pack_release(p['src'], p['dest'], p['exclude'], p['links']), changed=False)
+    except (OSError, ValueError) as exc:
+        return dict(failed=True, msg='pyfleet_pack: %s' % exc)

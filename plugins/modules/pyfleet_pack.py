@@ -87,21 +87,15 @@ created:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.pyfleet_pack import ARGUMENT_SPEC, check_links, pack_release
+from ansible.module_utils.pyfleet_pack import ARGUMENT_SPEC, run_task
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
-    error = check_links(p['links'])
-    if error:
-        module.fail_json(msg=error)
-    try:
-        result = pack_release(p['src'], p['dest'], p['exclude'], p['links'])
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg='pyfleet_pack: %s' % exc)
-    # a controller cache, not a managed host: reported, but never a change of the deploy
-    module.exit_json(changed=False, **result)
+    result = run_task(module.params)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -130,3 +130,14 @@ def test_pack_release_writes_once(tmp_path):
         assert hashlib.sha256(fh.read()).hexdigest() == first['sha256']
     with pytest.raises(ValueError):
         pack.pack_release(str(tmp_path / 'missing'), str(tmp_path / 'cache'))
+
+
+def test_pack_task_reports_bad_input_as_a_failure(tmp_path):
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n'})
+    params = {'src': src, 'dest': str(tmp_path / 'cache'), 'exclude': [], 'links': {'a/b': '/x'}}
+    assert pack.run_task(params)['failed'] and 'plain names' in pack.run_task(params)['msg']
+    params.update(links={}, src=str(tmp_path / 'missing'))
+    assert pack.run_task(params) == {'failed': True, 'msg': 'pyfleet_pack: %s is not a directory' % params['src']}
+    params.update(src=src)
+    ok = pack.run_task(params)
+    assert ok['changed'] is False and ok['created'] and 'failed' not in ok

@@ -357,12 +357,64 @@ def prepare_machine(cfg, image, name, ip, prefixlen, gateway, dns, pubkey, ca_bu
     return {'name': name, 'ip': ip, 'dir': mdir, 'root': root}
 
 
+def cgroup_hierarchies():
+    """Where a machine's own cgroup goes on a host whose PID 1 is not systemd: the cgroup v2 mount and, on a
+    hybrid host, the name=systemd v1 hierarchy (the two that systemd-nspawn uses)."""
+    out = []
+    with open('/proc/self/mounts') as fh:
+        for line in fh:
+            dev, path, fstype, opts = line.split()[:4]
+            if fstype == 'cgroup2' or (fstype == 'cgroup' and 'name=systemd' in opts.split(',')):
+                out.append(path)
+    return out
+
+
+def machine_cgroups(cfg, name):
+    return [os.path.join(h, 'pyfleet-testbed', cfg.bridge, name) for h in cgroup_hierarchies()]
+
+
+def remove_cgroups(cfg):
+    """Remove this test bed's cgroups (bottom up; a cgroup directory goes once its processes have)."""
+    for h in cgroup_hierarchies():
+        top = os.path.join(h, 'pyfleet-testbed', cfg.bridge)
+        if not os.path.isdir(top):
+            continue
+        for dirpath, dirnames, filenames in os.walk(top, topdown=False):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+        try:
+            os.rmdir(os.path.dirname(top))
+        except OSError:
+            pass
+
+
 def boot_machine(cfg, m):
+    """Start one machine under systemd-nspawn.
+
+    Like a real Debian 12 VM, the machine sees the unified cgroup hierarchy (v2) and may load BPF programs, so
+    systemd's IPAddressDeny= and the rest of its sandboxing really hold inside it. Each machine has a cgroup of
+    its own: with --keep-unit, nspawn puts the machine below the cgroup it was started in, and machines that
+    share one would share (and fight over) one tree of units.
+    """
     logf = open(os.path.join(m['dir'], 'console.log'), 'ab')
     cmd = ['systemd-nspawn', '--register=no', '--keep-unit', '-b', '-D', m['root'], '-M', m['name'],
            '--network-bridge=' + cfg.bridge, '--resolv-conf=off', '--timezone=off', '--link-journal=no',
+           '--system-call-filter=bpf',
            '--console=' + os.environ.get('PYFLEET_TESTBED_CONSOLE', 'passive')]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+    env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY='1')
+    if os.path.isdir('/run/systemd/system'):   # a systemd host: a delegated scope of its own
+        cmd = ['systemd-run', '--scope', '--quiet', '--property=Delegate=yes',
+               '--unit=pyfleet-testbed-%s-%s' % (cfg.bridge, m['name'])] + cmd
+    else:   # sh moves itself into the machine's cgroups, then becomes nspawn
+        procs = []
+        for path in machine_cgroups(cfg, m['name']):
+            os.makedirs(path, exist_ok=True)
+            procs.append(os.path.join(path, 'cgroup.procs'))
+        script = 'for f in %s; do echo $$ > "$f" || exit 1; done; exec "$@"' % ' '.join(shlex.quote(f) for f in procs)
+        cmd = ['/bin/sh', '-c', script, 'testbed-boot'] + cmd
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True, close_fds=True)
     logf.close()
     m['pid'] = proc.pid
@@ -678,6 +730,7 @@ def down(cfg, purge_cache=False):
     if left:
         raise TestbedError('could not unmount: %s' % ', '.join(left))
     shutil.rmtree(os.path.join(cfg.state_dir, 'machines'), ignore_errors=True)
+    remove_cgroups(cfg)
     teardown_network(cfg, state)
     for f in (cfg.state_file, cfg.inventory_file, os.path.join(cfg.state_dir, 'mirror.log')):
         if os.path.exists(f):

@@ -9,7 +9,8 @@ the unit tests share one implementation.
 An archive holds, in this order:
 
 1. the app's files, sorted, with no timestamps or owners, so the same source
-   always gives the same bytes;
+   always gives the same bytes; nothing is readable by other users, private
+   files stay private, and no link leads out of the source (see walk);
 2. ``.pyfleet-release``, a one-line file with the release id, for the app and
    for operators;
 3. the links (e.g. ``.venv`` -> the virtualenv), last of all. tar extracts in
@@ -27,6 +28,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tarfile
 
 MARKER = '.pyfleet-release'
@@ -36,6 +39,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type='path', required=True),
     exclude=dict(type='list', elements='str', default=[]),
     links=dict(type='dict', default={}),
+    keep=dict(type='int', default=0),
 )
 
 
@@ -55,8 +59,31 @@ def excluded(rel, is_dir, patterns):
     return False
 
 
+def link_problem(root, rel):
+    """Why the link at ``rel`` cannot be shipped (it leads out of ``root``), or None.
+
+    ``root`` must be a real path (no link in it). The link's whole chain is resolved, so a link to a link
+    that leaves the tree is caught too.
+    """
+    full = os.path.join(root, rel)
+    target = os.path.realpath(full)
+    if target != root and not target.startswith(root + os.sep):
+        return '%s is a link to %s, outside the app source' % (rel, os.readlink(full))
+    return None
+
+
+def shipped_link(root, rel):
+    """The link text to ship for the in-tree link at ``rel``: relative to the link, as resolved on the controller.
+
+    An absolute link into the tree (made on a developer's machine) would point nowhere on the host.
+    """
+    full = os.path.join(root, rel)
+    return os.path.relpath(os.path.realpath(full), os.path.dirname(full))
+
+
 def walk(src, patterns):
-    """Sorted (relative path, absolute path, is_dir) entries that are shipped."""
+    """Sorted (relative path, absolute path, kind) entries that are shipped; kind is 'dir', 'file', 'link'
+    or 'other' (a FIFO, socket or device, which is never shipped)."""
     out = []
     for dirpath, dirnames, filenames in os.walk(src):
         rel_dir = os.path.relpath(dirpath, src).replace(os.sep, '/')
@@ -67,16 +94,48 @@ def walk(src, patterns):
             if excluded(rel_dir + d, True, patterns):
                 continue
             if os.path.islink(full):
-                out.append((rel_dir + d, full, False))
+                out.append((rel_dir + d, full, 'link'))
                 continue
             keep.append(d)
-            out.append((rel_dir + d, full, True))
+            out.append((rel_dir + d, full, 'dir'))
         dirnames[:] = keep
         for f in sorted(filenames):
             if not excluded(rel_dir + f, False, patterns):
-                out.append((rel_dir + f, os.path.join(dirpath, f), False))
+                full = os.path.join(dirpath, f)
+                st = os.lstat(full)
+                kind = 'link' if stat.S_ISLNK(st.st_mode) else 'file' if stat.S_ISREG(st.st_mode) else 'other'
+                out.append((rel_dir + f, full, kind))
     out.sort(key=lambda e: e[0])
     return out
+
+
+def tree_problems(src, patterns):
+    """What in the shipped part of ``src`` cannot be shipped safely: [(relative path, message, fix)]."""
+    root = os.path.realpath(src)
+    out = []
+    for rel, full, kind in walk(root, patterns):
+        if kind == 'link':
+            problem = link_problem(root, rel)
+            if problem:
+                out.append((rel, problem + '. The host would read whatever that path holds there.',
+                            'Copy the file into the app (cp --remove-destination "$(readlink -f %s)" %s), or remove '
+                            'the link, or add it to .slugignore.' % (rel, rel)))
+        elif kind == 'other':
+            out.append((rel, '%s is not a regular file, directory or link (a FIFO, socket or device).' % rel,
+                        'Remove it from the app source, or add it to .slugignore.'))
+    return out
+
+
+def shipped_mode(st_mode, is_dir):
+    """The mode a file or directory is shipped with: nothing for other users; private stays private.
+
+    Owner and group (the app's user and group on the host) may read; a directory or an executable file may
+    also be entered or run. What the source keeps from its group and others (e.g. a 0600 .env or key) stays
+    0600 (0700 for a directory or an executable).
+    """
+    private = not st_mode & 0o044
+    run = is_dir or bool(st_mode & 0o100)
+    return (0o700 if run else 0o600) if private else (0o750 if run else 0o640)
 
 
 def _info(name, kind, mode=0o644, size=0, linkname=''):
@@ -99,24 +158,30 @@ def pack(src, patterns, links=None):
     """
     links = dict(links or {})
     reserved = ['/' + MARKER] + ['/' + name for name in links]
+    root = os.path.realpath(src)
     raw = io.BytesIO()
     count = 0
     tar = tarfile.open(fileobj=raw, mode='w', format=tarfile.PAX_FORMAT)
-    for rel, full, is_dir in walk(src, list(patterns) + reserved):
-        if os.path.islink(full):
-            tar.addfile(_info(rel, tarfile.SYMTYPE, 0o777, linkname=os.readlink(full)))
-        elif is_dir:
-            tar.addfile(_info(rel, tarfile.DIRTYPE, 0o755))
-        else:
-            st = os.stat(full)
+    for rel, full, kind in walk(root, list(patterns) + reserved):
+        if kind == 'link':
+            problem = link_problem(root, rel)
+            if problem:   # the plan refuses these first; never follow a link out of the tree
+                raise ValueError(problem)
+            tar.addfile(_info(rel, tarfile.SYMTYPE, 0o777, linkname=shipped_link(root, rel)))
+        elif kind == 'dir':
+            tar.addfile(_info(rel, tarfile.DIRTYPE, shipped_mode(os.stat(full).st_mode, True)))
+        elif kind == 'file':
             with open(full, 'rb') as fh:
-                tar.addfile(_info(rel, tarfile.REGTYPE, 0o755 if st.st_mode & 0o111 else 0o644, st.st_size), fh)
+                st = os.fstat(fh.fileno())
+                tar.addfile(_info(rel, tarfile.REGTYPE, shipped_mode(st.st_mode, False), st.st_size), fh)
             count += 1
+        else:
+            raise ValueError('%s is not a regular file, directory or link' % rel)
     digest = hashlib.sha256(raw.getvalue())
     digest.update(json.dumps(links, sort_keys=True).encode())
     rid = digest.hexdigest()[:12]
     line = (rid + '\n').encode()
-    tar.addfile(_info(MARKER, tarfile.REGTYPE, 0o644, len(line)), io.BytesIO(line))
+    tar.addfile(_info(MARKER, tarfile.REGTYPE, 0o640, len(line)), io.BytesIO(line))
     for name in sorted(links):
         tar.addfile(_info(name, tarfile.SYMTYPE, 0o777, linkname=links[name]))
     tar.close()
@@ -134,21 +199,41 @@ def check_links(links):
     return None
 
 
-def pack_release(src, dest, exclude=(), links=None):
-    """Pack ``src`` into ``dest``/<id>.tar.gz once; return the module's result (without ``changed``)."""
+ARCHIVE_RE = re.compile(r'^[0-9a-f]{12}\.tar\.gz$')
+
+
+def pack_release(src, dest, exclude=(), links=None, keep=0):
+    """Pack ``src`` into ``dest``/<id>.tar.gz once; return the module's result (without ``changed``).
+
+    ``dest`` is made private (0700) and each archive is 0600: a release may hold the app's private files.
+    With ``keep``, only the ``keep`` most recently packed archives stay; the others are removed (``pruned``).
+    """
     if not os.path.isdir(src):
         raise ValueError('%s is not a directory' % src)
     data, rid, count = pack(src, exclude, links)
+    os.makedirs(dest, mode=0o700, exist_ok=True)
+    if stat.S_IMODE(os.stat(dest).st_mode) != 0o700:
+        os.chmod(dest, 0o700)
     path = os.path.join(dest, '%s.tar.gz' % rid)
     created = False
-    if not os.path.isfile(path):
-        os.makedirs(dest, exist_ok=True)
+    if os.path.isfile(path):
+        os.utime(path)   # recently packed: kept by the pruning below
+    else:
         tmp = '%s.%d.tmp' % (path, os.getpid())
-        with open(tmp, 'wb') as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'wb') as fh:
             fh.write(data)
         os.rename(tmp, path)
         created = True
-    return dict(created=created, id=rid, path=path, sha256=hashlib.sha256(data).hexdigest(), files=count)
+    pruned = []
+    if keep > 0:
+        archives = sorted((e for e in os.scandir(dest) if ARCHIVE_RE.match(e.name) and e.path != path),
+                          key=lambda e: e.stat().st_mtime, reverse=True)
+        for entry in archives[keep - 1:]:
+            os.unlink(entry.path)
+            pruned.append(entry.name)
+    return dict(created=created, id=rid, path=path, sha256=hashlib.sha256(data).hexdigest(), files=count,
+                pruned=sorted(pruned))
 
 
 def run_task(p):
@@ -161,6 +246,6 @@ def run_task(p):
     if error:
         return dict(failed=True, msg=error)
     try:
-        return dict(pack_release(p['src'], p['dest'], p['exclude'], p['links']), changed=False)
+        return dict(pack_release(p['src'], p['dest'], p['exclude'], p['links'], p['keep']), changed=False)
     except (OSError, ValueError) as exc:
         return dict(failed=True, msg='pyfleet_pack: %s' % exc)

@@ -35,6 +35,16 @@ try:
 except ImportError:  # pragma: no cover - ansible-core depends on PyYAML
     HAS_YAML = False
 
+try:  # what the pack ships: the plan refuses first what the pack could not ship safely
+    from ansible.module_utils.pyfleet_pack import tree_problems
+except ImportError:  # loaded by path (the action plugin, the filters, the unit tests): the sibling file
+    import importlib.util as _util
+    _spec = _util.spec_from_file_location(
+        'pyfleet_pack_rules', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pyfleet_pack.py'))
+    _pack = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_pack)
+    tree_problems = _pack.tree_problems
+
 try:
     import tomllib
 except ImportError:  # pragma: no cover - Python < 3.11
@@ -52,6 +62,8 @@ CODES = {
     'misspelled-file': ('error', 'A file that looks like a platform file has the wrong name, so it would be ignored.'),
     'misspelled-file-ignored': ('warning', 'A misspelled copy of a platform file sits beside the real one and is ignored.'),
     'committed-virtualenv': ('error', 'A virtualenv is part of the source; it would be shipped and is tied to another machine.'),
+    'symlink-outside': ('error', 'A link in the app source leads out of it; the host would serve or read whatever is there.'),
+    'special-file': ('error', 'The app source holds a FIFO, socket or device, which cannot be shipped.'),
     'file-encoding': ('error', 'A platform file is not plain UTF-8 (a BOM, UTF-16 or other bytes).'),
     # package managers
     'multiple-package-managers': ('error', 'More than one package manager file is present.'),
@@ -949,7 +961,7 @@ def read_ignore_file(path):
     return out
 
 
-ALWAYS_EXCLUDE = ['.git', '.hg', '.svn', '__pycache__', '*.pyc']
+ALWAYS_EXCLUDE = ['.git', '.hg', '.svn', '__pycache__', '*.pyc', '/.venv']
 
 
 def build_plan(src, catalogue, today=None, available=None, default_python=None, allow_eol=False,
@@ -1149,12 +1161,14 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                      'Add "gunicorn==X.Y.Z" to your requirements to choose its version.',
                      plan['requirements']['files'][0] if plan.get('requirements') else None)
 
-    # -- what not to ship
+    # -- what not to ship, and what in the rest cannot be shipped safely
     for ign in ('.slugignore', '.leanignore'):
         if ign in files:
             for pat in read_ignore_file(os.path.join(root, ign)):
                 if pat not in plan['ship_exclude']:
                     plan['ship_exclude'].append(pat)
+    for rel, message, fix in tree_problems(root, plan['ship_exclude']):
+        findings.add('special-file' if 'not a regular file' in message else 'symlink-outside', message, fix, rel)
     return _finish(plan, findings)
 
 

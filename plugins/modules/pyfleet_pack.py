@@ -11,7 +11,11 @@ module: pyfleet_pack
 short_description: Pack an app source into a reproducible release archive
 description:
   - Packs the app source directory into a gzip tarball whose bytes depend only on the files' paths, contents
-    and executable bits (sorted entries, no timestamps, no owners), leaving out what must not be shipped.
+    and modes (sorted entries, no timestamps, no owners), leaving out what must not be shipped.
+  - Nothing is shipped readable by other users. Files are 0640 (0750 when executable) and directories 0750; a
+    file or directory that the source keeps from its group and others (a 0600 C(.env) or key) stays 0600 (0700).
+  - Links are shipped as links, relative to themselves. A link that leads out of O(src) (to C(/etc/shadow), or
+    to another app's files) is never followed; the task fails and names it (and any FIFO, socket or device).
   - The release id is the sha256 of the packed files and of O(links), so the same source always gives the
     same release and a rerun with no change is not a change.
   - After the files come C(.pyfleet-release) (the release id, one line) and then O(links). tar extracts in
@@ -42,8 +46,15 @@ options:
         release runs with. They are part of the release id. A file of the same name in O(src) is not shipped.
     type: dict
     default: {}
+  keep:
+    description:
+      - How many archives to keep in O(dest), the most recently packed first (this one always); the others are
+        removed. C(0) keeps them all.
+    type: int
+    default: 0
 notes:
   - Supports check mode; the archive is still written to the controller cache, which is not a managed host.
+  - O(dest) is made 0700 and each archive is 0600, since a release may hold the app's private files.
 attributes:
   check_mode:
     support: full
@@ -84,6 +95,11 @@ created:
   description: Whether this run wrote the archive (it was not in O(dest) yet).
   returned: success
   type: bool
+pruned:
+  description: The archives removed from O(dest) to keep O(keep) of them.
+  returned: success
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule

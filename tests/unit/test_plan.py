@@ -693,3 +693,28 @@ def test_walk_does_not_read_unrelated_files(rules, catalogue, tmp_path, monkeypa
     monkeypatch.undo()
     assert plan['ok']
     assert opened and not [n for n in opened if n.startswith('blob')]
+
+
+# ---------------------------------------------------------------- links out of the tree
+def test_links_out_of_the_app_are_refused_with_the_target_and_the_fix(rules, catalogue, tmp_path):
+    from helpers import write_tree
+    other = write_tree(tmp_path / 'etc-pyfleet-other', {'env': 'SECRET=1\n'})
+    files = dict(BASIC)
+    files.update({'static/logo.png': 'png', 'assets/site.css': 'css'})
+    app = write_tree(tmp_path / 'app', files)
+    os.symlink('/etc/shadow', os.path.join(app, 'static', 'shadow.txt'))
+    os.symlink(os.path.join(other, 'env'), os.path.join(app, 'static', 'other-env.txt'))
+    os.symlink('../assets/site.css', os.path.join(app, 'static', 'site.css'))   # inside: fine
+    os.makedirs(os.path.join(app, '.venv', 'bin'))
+    os.symlink('/usr/bin/python3', os.path.join(app, '.venv', 'bin', 'python'))  # a local .venv is never shipped
+    plan = rules.build_plan(app, catalogue, today='2026-11-22')
+    bad = [d for d in plan['errors'] if d['code'] == 'symlink-outside']
+    assert sorted(d['file'] for d in bad) == ['static/other-env.txt', 'static/shadow.txt']
+    shadow = [d for d in bad if d['file'] == 'static/shadow.txt'][0]
+    assert 'static/shadow.txt is a link to /etc/shadow, outside the app source' in shadow['message']
+    assert 'Copy the file into the app' in shadow['fix'] and 'remove the link' in shadow['fix']
+    assert not plan['ok']
+    # excluded links are not shipped, so they are no problem
+    with open(os.path.join(app, '.slugignore'), 'w') as fh:
+        fh.write('static/\n')
+    assert rules.build_plan(app, catalogue, today='2026-11-22')['ok']

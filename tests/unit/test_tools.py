@@ -95,8 +95,9 @@ def test_pack_is_reproducible_and_honours_excludes(tmp_path):
     assert a == b and rid == rid_b and n == 3 and len(rid) == 12
     members, _ = _members(a)
     assert [m[0] for m in members] == ['pkg', 'pkg/__init__.py', 'run.sh', 'wsgi.py', '.pyfleet-release']
-    assert dict((m[0], m[1]) for m in members)['run.sh'] == 0o755
-    assert dict((m[0], m[1]) for m in members)['wsgi.py'] == 0o644
+    assert dict((m[0], m[1]) for m in members)['run.sh'] == 0o750
+    assert dict((m[0], m[1]) for m in members)['wsgi.py'] == 0o640
+    assert dict((m[0], m[1]) for m in members)['pkg'] == 0o750
     with open(os.path.join(src, 'wsgi.py'), 'w') as fh:
         fh.write('application = 2\n')
     c, rid_c, _ = pack.pack(src, excludes)
@@ -134,10 +135,74 @@ def test_pack_release_writes_once(tmp_path):
 
 def test_pack_task_reports_bad_input_as_a_failure(tmp_path):
     src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n'})
-    params = {'src': src, 'dest': str(tmp_path / 'cache'), 'exclude': [], 'links': {'a/b': '/x'}}
+    params = {'src': src, 'dest': str(tmp_path / 'cache'), 'exclude': [], 'links': {'a/b': '/x'}, 'keep': 0}
     assert pack.run_task(params)['failed'] and 'plain names' in pack.run_task(params)['msg']
     params.update(links={}, src=str(tmp_path / 'missing'))
     assert pack.run_task(params) == {'failed': True, 'msg': 'pyfleet_pack: %s is not a directory' % params['src']}
     params.update(src=src)
     ok = pack.run_task(params)
     assert ok['changed'] is False and ok['created'] and 'failed' not in ok
+
+
+def test_pack_keeps_private_files_private(tmp_path):
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n', '.env': 'KEY=secret\n', 'bin/run': 'x',
+                                        'keys/id': 'k', 'open.txt': 'x'})
+    os.chmod(os.path.join(src, '.env'), 0o600)
+    os.chmod(os.path.join(src, 'bin/run'), 0o700)
+    os.chmod(os.path.join(src, 'keys'), 0o700)
+    os.chmod(os.path.join(src, 'open.txt'), 0o666)
+    members, _ = _members(pack.pack(src, [])[0])
+    modes = dict((m[0], m[1]) for m in members)
+    assert modes == {'.env': 0o600, 'bin': 0o750, 'bin/run': 0o700, 'keys': 0o700, 'keys/id': 0o640,
+                     'open.txt': 0o640, 'wsgi.py': 0o640, '.pyfleet-release': 0o640}
+
+
+def test_pack_never_follows_a_link_out_of_the_tree(tmp_path):
+    outside = write_tree(tmp_path / 'other', {'env': 'SECRET=1\n'})
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 1\n', 'static/logo.png': 'png',
+                                        'assets/site.css': 'css'})
+    os.symlink('../assets/site.css', os.path.join(src, 'static/site.css'))          # relative, inside
+    os.symlink(os.path.join(src, 'static/logo.png'), os.path.join(src, 'logo.png'))  # absolute, inside
+    os.symlink('assets', os.path.join(src, 'styles'))                                # a directory, inside
+    members, _ = _members(pack.pack(src, [])[0])
+    links = dict((m[0], m[2]) for m in members if m[2])
+    assert links == {'static/site.css': '../assets/site.css', 'logo.png': 'static/logo.png', 'styles': 'assets'}
+    assert pack.tree_problems(src, []) == []
+    for name, target in (('shadow', '/etc/shadow'), ('peer', os.path.join(outside, 'env')),
+                         ('up', '../other/env'), ('chain', 'hop')):
+        if name == 'chain':
+            os.symlink('../../other/env', os.path.join(src, 'static/hop'))
+        os.symlink(target, os.path.join(src, 'static', name) if name != 'up' else os.path.join(src, name))
+    problems = pack.tree_problems(src, [])
+    assert sorted(p[0] for p in problems) == ['static/chain', 'static/hop', 'static/peer', 'static/shadow', 'up']
+    assert dict((p[0], p[1]) for p in problems)['static/shadow'].startswith(
+        'static/shadow is a link to /etc/shadow, outside the app source.')
+    assert all('Copy the file into the app' in p[2] for p in problems)
+    with pytest.raises(ValueError, match='outside the app source'):
+        pack.pack(src, [])
+    # an excluded link is not shipped, so it is no problem
+    assert pack.tree_problems(src, ['static/', 'up']) == []
+    os.mkfifo(os.path.join(src, 'pipe'))
+    assert [p[0] for p in pack.tree_problems(src, ['static/', 'up'])] == ['pipe']
+    with pytest.raises(ValueError, match='not a regular file'):
+        pack.pack(src, ['static/', 'up'])
+
+
+def test_pack_cache_is_private_and_pruned(tmp_path):
+    src = write_tree(tmp_path / 'app', {'wsgi.py': 'application = 0\n'})
+    cache = str(tmp_path / 'cache')
+    made = []
+    for n in range(4):
+        with open(os.path.join(src, 'wsgi.py'), 'w') as fh:
+            fh.write('application = %d\n' % n)
+        res = pack.pack_release(src, cache, [], {'.venv': '/v'}, keep=2)
+        made.append(os.path.basename(res['path']))
+        os.utime(res['path'], (time.time() - 100 + n, time.time() - 100 + n))
+        assert oct(os.stat(res['path']).st_mode & 0o777) == oct(0o600)
+    assert oct(os.stat(cache).st_mode & 0o777) == oct(0o700)
+    assert sorted(os.listdir(cache)) == sorted(made[-2:]) and res['pruned'] == [made[1]]
+    # packing an older release again makes it the most recent one
+    with open(os.path.join(src, 'wsgi.py'), 'w') as fh:
+        fh.write('application = 2\n')
+    again = pack.pack_release(src, cache, [], {'.venv': '/v'}, keep=1)
+    assert not again['created'] and os.listdir(cache) == [made[2]] and again['pruned'] == [made[3]]

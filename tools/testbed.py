@@ -317,9 +317,15 @@ def teardown_network(cfg, state):
     if run(['ip', 'link', 'show', cfg.bridge], check=False).returncode == 0:
         run(['ip', 'link', 'del', cfg.bridge], check=False)
     prev = (state or {}).get('ip_forward_prev')
-    if prev is not None:
+    if prev is not None and not other_beds_rules(cfg):   # another test bed still routes through this host
         with open('/proc/sys/net/ipv4/ip_forward', 'w') as fh:
             fh.write(prev + '\n')
+
+
+def other_beds_rules(cfg):
+    """NAT rules of test beds on other bridges."""
+    dump = run(['iptables-save', '-t', 'nat'], check=False).stdout
+    return [l for l in dump.splitlines() if RULE_TAG + ':' in l and '%s:%s' % (RULE_TAG, cfg.bridge) not in l]
 
 
 # ------------------------------------------------------------------ machines

@@ -9,25 +9,34 @@ from bed import TESTBED, on, run_testbed, up
 
 BRIDGE = os.environ.get('PYFLEET_TESTBED_BRIDGE', 'pf-br0')
 STATE = os.environ.get('PYFLEET_TESTBED_STATE', '/var/lib/pyfleet-testbed')
+PREFIX = os.environ.get('PYFLEET_TESTBED_PREFIX', 'pf')
+
+
+def _other_beds():
+    """Another test bed (another bridge, subnet and state dir) may be up on this host: it is not ours to check."""
+    rules = subprocess.run(['iptables-save', '-t', 'nat'], capture_output=True, text=True).stdout
+    return [l for l in rules.splitlines() if 'pyfleet-testbed:' in l and 'pyfleet-testbed:%s ' % BRIDGE not in l + ' ']
 
 
 def leftovers():
-    """Everything a test bed can leave on the controller."""
+    """Everything this test bed (its bridge, state dir and machine names) can leave on the controller."""
     out = {}
     out['nspawn'] = subprocess.run(['pgrep', '-f', 'systemd-nspawn.*%s' % STATE], capture_output=True,
                                    text=True).stdout.split()
     out['bridge'] = subprocess.run(['ip', 'link', 'show', BRIDGE], capture_output=True).returncode == 0
     out['veth'] = [l for l in subprocess.run(['ip', '-br', 'link'], capture_output=True, text=True).stdout.splitlines()
-                   if l.startswith('vb-')]
+                   if l.startswith('vb-%s' % PREFIX)]
     rules = subprocess.run(['iptables-save'], capture_output=True, text=True).stdout
-    out['rules'] = [l for l in rules.splitlines() if 'pyfleet-testbed' in l]
+    out['rules'] = [l for l in rules.splitlines() if 'pyfleet-testbed:%s ' % BRIDGE in l + ' ']
     with open('/proc/self/mounts') as fh:
         out['mounts'] = [l.split()[1] for l in fh if l.split()[1].startswith(STATE)]
     out['state_dir'] = os.path.exists(os.path.join(STATE, 'machines'))
+    out['cgroups'] = [h for h in ('/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup')
+                      if os.path.exists(os.path.join(h, 'pyfleet-testbed', BRIDGE))]
     return out
 
 
-CLEAN = {'nspawn': [], 'bridge': False, 'veth': [], 'rules': [], 'mounts': [], 'state_dir': False}
+CLEAN = {'nspawn': [], 'bridge': False, 'veth': [], 'rules': [], 'mounts': [], 'state_dir': False, 'cgroups': []}
 
 
 @pytest.fixture
@@ -38,8 +47,9 @@ def clean_bed():
     yield
     run_testbed('down')
     assert leftovers() == CLEAN
-    with open('/proc/sys/net/ipv4/ip_forward') as fh:
-        assert fh.read().strip() == forward
+    if not _other_beds():   # forwarding is the host's: put back only when no other bed routes through it
+        with open('/proc/sys/net/ipv4/ip_forward') as fh:
+            assert fh.read().strip() == forward
 
 
 def test_four_machines(clean_bed):
@@ -78,7 +88,7 @@ def test_down_leaves_nothing_and_up_recovers_from_a_crash(clean_bed):
     # a crashed run: the state file is gone but the machine, mounts, bridge and rules are still there
     os.unlink(os.path.join(STATE, 'state.json'))
     summary = up(2)
-    assert [m['name'] for m in summary['machines']] == ['pf1', 'pf2']
+    assert [m['name'] for m in summary['machines']] == [PREFIX + '1', PREFIX + '2']
     assert len(leftovers()['nspawn']) == 2
     run_testbed('down')
     assert leftovers() == CLEAN
@@ -102,10 +112,27 @@ def test_refuses_without_tools_and_names_packages(clean_bed, tmp_path):
 def test_refuses_a_subnet_in_use(clean_bed):
     subprocess.run(['ip', 'link', 'add', 'pftest0', 'type', 'bridge'], check=True)
     try:
-        subprocess.run(['ip', 'addr', 'add', '10.232.0.5/24', 'dev', 'pftest0'], check=True)
-        res = run_testbed('--subnet', '10.232.0.0/24', 'up', '1', check=False)
+        subprocess.run(['ip', 'addr', 'add', '10.239.77.5/24', 'dev', 'pftest0'], check=True)
+        res = run_testbed('--subnet', '10.239.77.0/24', 'up', '1', check=False)
         assert res.returncode == 2
         assert '--subnet' in res.stderr and 'pftest0' in res.stderr
         assert leftovers() == CLEAN
     finally:
         subprocess.run(['ip', 'link', 'del', 'pftest0'])
+
+
+def test_machines_have_their_own_unified_cgroup_and_ip_firewall(clean_bed):
+    """Like a real Debian 12 VM: the unified cgroup hierarchy (v2), and systemd's IPAddressDeny= holds. Each
+    machine has a cgroup tree of its own (machines that shared one would stop each other's units)."""
+    machines = up(2)['machines']
+    names, addr = [m['name'] for m in machines], machines[0]['address']
+    for name in names:
+        assert on(name, 'stat -fc %T /sys/fs/cgroup') == 'cgroup2fs'
+    assert on(names[0], 'systemd-run --unit=pf-probe -p IPAddressDeny=any -p IPAddressAllow=localhost '
+                        'python3 -m http.server 8099 >/dev/null 2>&1; sleep 1; systemctl is-active pf-probe') == 'active'
+    # the other machine's systemd does not see (or own) the first one's unit
+    assert on(names[1], 'systemctl is-active pf-probe', check=False) != 'active'
+    assert on(names[0], "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8099/") == '200'
+    res = subprocess.run(['curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', 'http://%s:8099/' % addr],
+                         capture_output=True, text=True)
+    assert res.stdout == '000' and res.returncode == 28, (res.returncode, res.stdout)

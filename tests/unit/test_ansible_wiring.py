@@ -34,9 +34,12 @@ def test_app_env_refuses_bad_names_multiline_values_and_port():
     out = res.stdout + res.stderr
     assert res.returncode != 0
     for part in ('the names bad-name must match', 'the values of MULTI must be one line',
-                 'PORT is set by pyfleet for each web instance', 'app_service_web_port'):
+                 'PORT is set by pyfleet for each web instance', 'app_service_web_port',
+                 'the values of HOSTS, NESTED, NOTHING are not a string, number or boolean',
+                 'PATH, LD_PRELOAD, PYFLEET_APP is set by pyfleet or systemd for every process',
+                 'use a name of your own'):
         assert part in ' '.join(out.split()), out[-3000:]
-    assert 'GOOD' not in out and 'one\\ntwo' not in out
+    assert 'GOOD' not in out and 'one\\ntwo' not in out and 'pyfleet-nested-secret' not in out
 
 
 def test_ansible_doc_renders_filters():
@@ -58,3 +61,29 @@ def test_readme_documents_every_code(rules):
         readme = fh.read()
     missing = [c for c in rules.CODES if '`%s`' % c not in readme]
     assert not missing, 'README lacks: %s' % missing
+
+
+def test_every_boolean_variable_is_read_through_the_bool_filter():
+    """`-e name=false` arrives as the string "false", which Jinja counts as true: every read of a role's
+    boolean variable goes through `| bool` (argument_specs validate, they do not convert)."""
+    import glob
+    import yaml
+    bare = []
+    for spec in sorted(glob.glob(os.path.join(ROOT, 'roles', '*', 'meta', 'argument_specs.yml'))):
+        role_dir = os.path.dirname(os.path.dirname(spec))
+        with open(spec) as fh:
+            options = yaml.safe_load(fh)['argument_specs']['main']['options']
+        names = [k for k, v in options.items() if v.get('type') == 'bool']
+        assert names or os.path.basename(role_dir) in ('app_env', 'app_release', 'app_service'), role_dir
+        for path in glob.glob(os.path.join(role_dir, '**', '*'), recursive=True):
+            if not os.path.isfile(path) or path in (spec, os.path.join(role_dir, 'defaults', 'main.yml')):
+                continue
+            with open(path) as fh:
+                for number, line in enumerate(fh, 1):
+                    if line.strip().startswith('#'):
+                        continue
+                    for name in names:
+                        for m in re.finditer(r'\b%s\b(\s*\|\s*bool\b)?' % re.escape(name), line):
+                            if not m.group(1):
+                                bare.append('%s:%d: %s' % (os.path.relpath(path, ROOT), number, line.strip()))
+    assert not bare, 'read without | bool:\n' + '\n'.join(bare)

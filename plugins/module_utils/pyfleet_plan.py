@@ -20,6 +20,7 @@ import datetime
 import os
 import re
 import shlex
+import unicodedata
 
 try:  # pip's own requirement grammar (pip vendors the same library)
     from packaging.requirements import InvalidRequirement, Requirement
@@ -60,7 +61,7 @@ CODES = {
     'src-missing': ('error', 'The app source directory does not exist or is not a directory.'),
     'not-python-app': ('error', 'No Python package manager file was found in the app root.'),
     'misspelled-file': ('error', 'A file that looks like a platform file has the wrong name, so it would be ignored.'),
-    'misspelled-file-ignored': ('warning', 'A misspelled copy of a platform file sits beside the real one and is ignored.'),
+    'misspelled-file-ignored': ('error', 'A misspelled copy of a platform file sits beside the real one; which one was meant is unclear.'),
     'committed-virtualenv': ('error', 'A virtualenv is part of the source; it would be shipped and is tied to another machine.'),
     'symlink-outside': ('error', 'A link in the app source leads out of it; the host would serve or read whatever is there.'),
     'special-file': ('error', 'The app source holds a FIFO, socket or device, which cannot be shipped.'),
@@ -511,7 +512,8 @@ def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=No
 _NON_CPYTHON = ('pypy', 'jython', 'ironpython', 'anaconda', 'miniconda', 'miniforge', 'mambaforge',
                 'graalpy', 'graalpython', 'stackless', 'micropython', 'pyston', 'activepython', 'nogil',
                 'cinder', 'rustpython')
-_SPEC_RE = re.compile(r'^(\d+)\.(\d+)(?:\.(\d+))?$')
+# X.Y or X.Y.Z, numbers without leading zeros (Heroku's rule)
+_SPEC_RE = re.compile(r'^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$')
 
 
 def _vtuple(version):
@@ -565,29 +567,76 @@ def supported_minors(catalogue, today):
     return sorted(out, key=_vtuple, reverse=True)
 
 
-def parse_version_file(name, text, findings):
-    """runtime.txt or .python-version text -> (spec, line) or (None, None) after adding findings."""
-    entries = []
-    for number, raw in enumerate(text.split('\n'), 1):
-        line = raw.strip()
-        if name == '.python-version':
-            line = line.split('#', 1)[0].strip()
-        if not line:
+_ASCII_SPACE = ' \t\r\n\f\v'
+# control characters have no Unicode name; these are the ones a terminal or an editor leaves behind
+_CONTROL_NAMES = {0x00: 'NULL', 0x07: 'BELL', 0x08: 'BACKSPACE', 0x1b: 'ESCAPE',
+                  0x7f: 'DELETE', 0x85: 'NEXT LINE'}
+
+
+def invisible_characters(line):
+    """Characters in ``line`` a person cannot see or tell from a space: control and format characters, and
+    any space but the ASCII one and the tab, each named with its column, e.g. 'U+200B ZERO WIDTH SPACE
+    (column 5)'."""
+    out = []
+    for column, ch in enumerate(line, 1):
+        if ch in ' \t':
             continue
-        for word in line.split():
-            entries.append((word, number))
+        if unicodedata.category(ch) in ('Cc', 'Cf', 'Co', 'Cn', 'Zs', 'Zl', 'Zp'):
+            name = _CONTROL_NAMES.get(ord(ch)) or unicodedata.name(ch, 'CONTROL CHARACTER')
+            out.append('U+%04X %s (column %d)' % (ord(ch), name, column))
+    return out
+
+
+def parse_version_file(name, text, findings):
+    """runtime.txt or .python-version text -> (spec, line) or (None, None) after adding findings.
+
+    Read as Heroku's buildpack reads both: a line that is blank or starts with "#" (after spaces) is a
+    comment; exactly one other line must hold the version, with nothing else on it but ASCII spaces and
+    tabs around it ("python-X.Y[.Z]" in runtime.txt, "X.Y[.Z]" in .python-version; numbers without leading
+    zeros). Anything invisible on that line is named.
+    """
+    lines = []
+    for number, raw in enumerate(text.split('\n'), 1):
+        line = raw.strip(_ASCII_SPACE)
+        if line and not line.startswith('#'):
+            lines.append((line, number))
     example = 'python-3.14.4' if name == 'runtime.txt' else '3.14'
-    if not entries:
-        findings.add('python-version-invalid', '%s is empty.' % name,
+    if not lines:
+        findings.add('python-version-invalid', '%s holds no version (a line starting with "#" is a comment).' % name,
                      'Write one version, e.g. "%s", or delete the file to use the default.' % example, name, 1)
         return None, None
-    if len(entries) > 1:
+    if len(lines) > 1:
         findings.add('python-version-multiple',
-                     '%s names %d versions (%s); pyfleet installs exactly one.'
-                     % (name, len(entries), ', '.join(w for w, _ in entries)),
-                     'Keep one line, e.g. "%s".' % example, name, entries[1][1])
+                     '%s names %d versions, on lines %s (%s); pyfleet installs exactly one.'
+                     % (name, len(lines), ', '.join(str(n) for _, n in lines), ', '.join(w for w, _ in lines)),
+                     'Keep one version line, e.g. "%s"; start any other line with "#" to make it a comment.'
+                     % example, name, lines[1][1])
         return None, None
-    word, number = entries[0]
+    line, number = lines[0]
+    hidden = invisible_characters(line)
+    if hidden:
+        findings.add('python-version-invalid',
+                     '%s line %d holds characters that cannot be seen: %s.' % (name, number, '; '.join(hidden)),
+                     'Retype the line by hand as "%s" (an editor or a copy from a web page or a terminal put them '
+                     'there).' % example, name, number)
+        return None, None
+    words = line.split()
+    if len(words) > 1:
+        if all(_SPEC_RE.match(w.lower()[len('python-'):] if w.lower().startswith('python-') else w) for w in words):
+            findings.add('python-version-multiple',
+                         '%s line %d names %d versions (%s); pyfleet installs exactly one.'
+                         % (name, number, len(words), ', '.join(words)),
+                         'Keep one version, e.g. "%s".' % example, name, number)
+        elif '#' in line:
+            findings.add('python-version-invalid', '%s line %d holds %r: a comment after the version.'
+                         % (name, number, line),
+                         'Put the comment on a line of its own, starting with "#", and keep "%s" alone on its line.'
+                         % words[0], name, number)
+        else:
+            findings.add('python-version-invalid', '%s line %d holds %r, which is not one version.'
+                         % (name, number, line), 'Write one version, e.g. "%s".' % example, name, number)
+        return None, None
+    word = words[0]
     low = word.lower()
     bare = low[len('python-'):] if low.startswith('python-') else low
     if bare.startswith(_NON_CPYTHON) or low.startswith(_NON_CPYTHON):
@@ -595,8 +644,8 @@ def parse_version_file(name, text, findings):
                      'pyfleet installs CPython only. Ask for a CPython version, e.g. "%s".' % example, name, number)
         return None, None
     if name == 'runtime.txt':
-        m = re.match(r'^python-(\d+\.\d+(?:\.\d+)?)$', low)
-        if not m:
+        m = re.match(r'^python-(.*)$', low)
+        if not m or not _SPEC_RE.match(m.group(1)):
             hint = ('Write "python-%s".' % low) if _SPEC_RE.match(low) else 'Write e.g. "%s".' % example
             findings.add('python-version-invalid',
                          'runtime.txt holds %r; it must be "python-X.Y" or "python-X.Y.Z".' % word,
@@ -998,8 +1047,11 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         right = misspelling_of(name)
         if right:
             if right in files:
-                findings.add('misspelled-file-ignored', '%s is ignored; %s is the file that counts.' % (name, right),
-                             'Delete %s, or merge it into %s.' % (name, right), name)
+                findings.add('misspelled-file-ignored',
+                             '%r sits beside %s and looks like a misspelled copy of it; as on Heroku, pyfleet will not '
+                             'guess which of the two was meant.' % (name, right),
+                             'Delete %s, or merge it into %s: git rm %s' % (shlex.quote(name), right, shlex.quote(name)),
+                             name)
             else:
                 findings.add('misspelled-file', '%s looks like a misspelling of %s, so it would be ignored.' % (name, right),
                              'Rename it: git mv %s %s' % (shlex.quote(name), shlex.quote(right)), name)

@@ -265,11 +265,42 @@ def test_runtime_txt_minor_resolves_to_newest_patch(make_plan, catalogue):
     assert plan['python']['version'] == catalogue['minors']['3.13']['latest']
 
 
-@pytest.mark.parametrize('content', ['3.12\n', '3.12', '  3.12  \r\n', '# pinned for prod\n3.12 # lts\n', '\n\n3.12\n\n'])
+@pytest.mark.parametrize('content', ['3.12\n', '3.12', '  3.12  \r\n', '# pinned for prod\n3.12\n', '\n\n3.12\n\n',
+                                     '\t3.12\t\n# 3.11 was before\n  # indented comment\n'])
 def test_python_version_file_forms(make_plan, content):
     plan = make_plan(with_files(**{'.python-version': content}))
     assert plan['ok'], plan['errors']
     assert plan['python']['minor'] == '3.12' and plan['python']['source'] == '.python-version'
+
+
+@pytest.mark.parametrize('content', ['# Heroku reads comments here too\npython-3.12.13\n', '\n  python-3.12.13\n\n# end\n'])
+def test_runtime_txt_comments_and_blank_lines(make_plan, content):
+    plan = make_plan(with_files(**{'runtime.txt': content}))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == '3.12.13' and plan['python']['source_line'] == 2
+
+
+@pytest.mark.parametrize('name,content,named', [
+    ('.python-version', '3.12\u200b\n', 'U+200B ZERO WIDTH SPACE (column 5)'),
+    ('.python-version', '3.\u00a012\n', 'U+00A0 NO-BREAK SPACE (column 3)'),
+    ('.python-version', '\x1b[0m3.12\n', 'U+001B ESCAPE (column 1)'),
+    ('runtime.txt', 'python-3.12.13\ufeff\n', 'U+FEFF ZERO WIDTH NO-BREAK SPACE (column 15)'),
+])
+def test_invisible_characters_are_named(make_plan, name, content, named):
+    plan = make_plan(with_files(**{name: content}))
+    d = finding(plan, 'python-version-invalid')
+    assert named in d['message'] and 'Retype the line' in d['fix'] and d['line'] == 1
+    assert 'python-version-multiple' not in codes(plan)
+
+
+def test_a_comment_after_the_version_is_invalid_as_on_heroku(make_plan):
+    d = finding(make_plan(with_files(**{'.python-version': '3.12 # lts\n'})), 'python-version-invalid')
+    assert 'comment after the version' in d['message'] and 'line of its own' in d['fix'] and '"3.12"' in d['fix']
+
+
+@pytest.mark.parametrize('content', ['3.012\n', '03.12\n', '3.12.01\n'])
+def test_leading_zeros_are_invalid(make_plan, content):
+    assert 'python-version-invalid' in codes(make_plan(with_files(**{'.python-version': content})), 'error')
 
 
 def test_runtime_txt_crlf_and_spaces(make_plan):
@@ -300,9 +331,9 @@ def test_bom_in_requirements_is_error(make_plan):
 
 
 def test_several_versions_in_one_file(make_plan):
-    plan = make_plan(with_files(**{'.python-version': '3.12\n3.11\n'}))
+    plan = make_plan(with_files(**{'.python-version': '3.12\n# a comment\n3.11\n'}))
     d = finding(plan, 'python-version-multiple')
-    assert d['line'] == 2 and '3.12, 3.11' in d['message']
+    assert d['line'] == 3 and '3.12, 3.11' in d['message'] and 'lines 1, 3' in d['message']
 
 
 def test_several_versions_on_one_line(make_plan):
@@ -502,9 +533,18 @@ def test_requirements_directory_is_not_a_misspelling(make_plan):
     assert plan['ok']
 
 
-def test_misspelling_beside_real_file_is_warning(make_plan):
-    plan = make_plan(with_files(**{'requirments.txt': 'flask\n'}))
-    assert 'misspelled-file-ignored' in codes(plan, 'warning') and plan['ok']
+@pytest.mark.parametrize('copy,real,content', [
+    ('requirments.txt', 'requirements.txt', 'flask\n'),
+    ('.python-version ', '.python-version', '3.12\n'),
+    ('Runtime.txt', 'runtime.txt', 'python-3.12.13\n'),
+])
+def test_misspelling_beside_real_file_is_an_error_as_on_heroku(make_plan, copy, real, content):
+    files = with_files(**{real: content})
+    files[copy] = content
+    plan = make_plan(files)
+    d = finding(plan, 'misspelled-file-ignored')
+    assert d['severity'] == 'error' and not plan['ok'] and d['file'] == copy
+    assert real in d['message'] and 'git rm' in d['fix']
 
 
 # ---------------------------------------------------------------- processes

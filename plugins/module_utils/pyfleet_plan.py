@@ -298,22 +298,53 @@ def canonical_name(name):
 
 
 def _logical_lines(text):
-    """Yield (first physical line number, logical line) as pip joins them."""
+    """Yield (first physical line number, logical line) exactly as pip's preprocessing joins them.
+
+    A line ending in a backslash continues on the next one, unless it is a comment line (its first
+    non-space character is "#"): a comment line ends a continuation instead, and is dropped later. So
+    "flask==3.1.3 \\" followed by "# note \\" yields "flask==3.1.3 ", and a comment *after* a
+    requirement does not stop its backslash: the next line is swallowed by the comment, as in pip.
+    """
     buf, start = [], None
-    for number, raw in enumerate(text.split('\n'), 1):
-        if start is None:
-            start = number
-        line = raw
-        # pip strips comments before joining continuations only for the
-        # comment itself; a trailing backslash continues the line.
-        if line.endswith('\\') and not _COMMENT_RE.search(line):
-            buf.append(line[:-1])
-            continue
-        buf.append(line)
-        yield start, ''.join(buf)
-        buf, start = [], None
+    for number, line in enumerate(text.split('\n'), 1):
+        comment = _COMMENT_RE.match(line) is not None
+        if not line.endswith('\\') or comment:
+            if comment:
+                line = ' ' + line   # so the comment is stripped later
+            if buf:
+                buf.append(line)
+                yield start, ''.join(buf)
+                buf, start = [], None
+            else:
+                yield number, line
+        else:
+            if not buf:
+                start = number
+            buf.append(line.strip('\\'))
     if buf:
         yield start, ''.join(buf)
+
+
+_ENV_VAR_RE = re.compile(r'\$\{([A-Z0-9_]+)\}')
+
+
+def _expanded_lines(text, env, used):
+    """(line number, line as written, line as pip reads it) for each logical line that is not blank:
+    continuations joined, comments stripped, then ${NAME} expanded (pip's order)."""
+    for number, line in _logical_lines(text):
+        line = _COMMENT_RE.sub('', line).strip()
+        if line:
+            yield number, line, expand_env(line, env, used)
+
+
+def expand_env(line, env, used):
+    """pip's ${NAME} expansion (upper-case names only), from the app's environment; names are added to
+    ``used``. A name the environment does not set is left as it is, as pip leaves it."""
+    def sub(m):
+        used.add(m.group(1))
+        value = env.get(m.group(1))
+        return m.group(0) if value is None else str(value)
+    return _ENV_VAR_RE.sub(sub, line)
 
 
 def _split_option(token, rest_tokens):
@@ -386,21 +417,44 @@ def _classify_requirement(spec, rel, number, findings, editable=False):
     return item
 
 
-def parse_requirements(app_dir, rel='requirements.txt', findings=None, _stack=None, _seen=None):
+def parse_requirements(app_dir, rel='requirements.txt', findings=None, env=None):
     """Read ``rel`` (relative to ``app_dir``) and its -r/-c includes as pip does.
 
-    Returns a dict with the requirements, the constraints, the index options
-    and the files read. Findings go to ``findings``.
+    ``${NAME}`` is expanded from ``env`` (the app's environment) to judge each line, as pip expands it
+    from the install's environment; the plan keeps the lines as written (values may be secrets) and
+    lists the names in ``env_vars``. Returns a dict with the requirements, the constraints, the index
+    options and the files read. Findings go to ``findings``.
     """
     findings = Findings() if findings is None else findings
     result = {'files': [], 'requirements': [], 'constraints': [], 'index_url': None,
               'extra_index_urls': [], 'find_links': [], 'trusted_hosts': [], 'no_index': False,
-              'pre': False, 'require_hashes': False}
-    _walk_requirements(app_dir, rel, findings, result, [], 'requirement')
+              'pre': False, 'require_hashes': False, 'env_vars': []}
+    used, first = set(), len(findings)
+    env = env or {}
+    _walk_requirements(app_dir, rel, findings, result, [], 'requirement', env=env, env_used=used)
+    result['env_vars'] = sorted(used)
+    # what the plan keeps and prints names the variables, never their values (tokens in index URLs)
+    values = sorted(((str(env[n]), n) for n in used if env.get(n) is not None and len(str(env[n])) >= 4),
+                    key=lambda vn: -len(vn[0]))
+    if values:
+        def redact(obj):
+            if isinstance(obj, str):
+                for value, name in values:
+                    obj = obj.replace(value, '${%s}' % name)
+                return obj
+            if isinstance(obj, list):
+                return [redact(o) for o in obj]
+            if isinstance(obj, dict):
+                return {k: redact(v) for k, v in obj.items()}
+            return obj
+        result.update(redact({k: v for k, v in result.items() if k != 'env_vars'}))
+        for d in findings[first:]:
+            d.message, d.fix = redact(d.message), redact(d.fix)
     return result
 
 
-def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=None, from_line=None):
+def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=None, from_line=None, env=None,
+                       env_used=None):
     root = os.path.realpath(app_dir)
     path = os.path.realpath(os.path.join(root, rel))
     if not os.path.isfile(path):
@@ -428,10 +482,7 @@ def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=No
         return
     stack = stack + [path]
     target = result['requirements'] if role == 'requirement' else result['constraints']
-    for number, line in _logical_lines(text):
-        line = _COMMENT_RE.sub('', line).strip()
-        if not line:
-            continue
+    for number, written, line in _expanded_lines(text, env, env_used):
         first = line.split()[0]
         if first.startswith('-'):
             try:   # pip hands option lines to optparse after shlex-splitting them
@@ -454,7 +505,8 @@ def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=No
                                  rel, number)
                     continue
                 inc = os.path.normpath(os.path.join(os.path.dirname(rel), value))
-                _walk_requirements(app_dir, inc, findings, result, stack, _INCLUDE_OPTIONS[opt], rel, number)
+                _walk_requirements(app_dir, inc, findings, result, stack, _INCLUDE_OPTIONS[opt], rel, number,
+                                   env, env_used)
             elif opt in _EDITABLE_OPTIONS:
                 if not value:
                     findings.add('requirements-invalid-line', '-e needs a path or VCS URL.',
@@ -1088,7 +1140,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                      managers[1])
     elif kinds == {'pip'}:
         plan['package_manager'] = 'pip'
-        reqs = parse_requirements(root, 'requirements.txt', findings)
+        reqs = parse_requirements(root, 'requirements.txt', findings, env)
         plan['requirements'] = reqs
         requirement_names = {r['name'] for r in reqs['requirements'] if r['name']}
         unpinned = [r for r in reqs['requirements'] if not r['pinned']]

@@ -227,6 +227,37 @@ def test_requirements_line_continuation(make_plan):
     assert r['requests']['specifier'] in ('<3,>=2.31', '>=2.31,<3') and r['gunicorn']['line'] == 3
 
 
+def test_a_comment_line_ends_a_continuation_as_in_pip(rules):
+    text = 'flask==3.1.3 \\\n# pinned for the demo \\\nrequests==2.32.3\n'
+    assert [l for _, l in rules._logical_lines(text)] == ['flask==3.1.3  # pinned for the demo \\', 'requests==2.32.3', '']
+
+
+def test_a_comment_after_a_requirement_does_not_stop_its_backslash_as_in_pip(make_plan):
+    # pip joins the next line onto the comment, so "requests" is never installed: pyfleet reads it the same
+    plan = make_plan(with_files(**{'requirements.txt': 'gunicorn==27.0.1 # the server \\\nrequests==2.32.3\n'}))
+    assert 'requests' not in reqs(plan) and 'gunicorn' in reqs(plan)
+
+
+def test_env_vars_are_expanded_as_pip_does_and_never_shown(make_plan):
+    text = ('--extra-index-url https://deploy:${PRIVATE_TOKEN}@pypi.example.com/simple\n'
+            'mylib==${MYLIB_VERSION}\ngunicorn==27.0.1\nflask==3.1.3\nother==${lowercase}\n')
+    plan = make_plan(with_files(**{'requirements.txt': text}),
+                     env={'PRIVATE_TOKEN': 's3cr3t-t0ken', 'MYLIB_VERSION': '2.4.1'})
+    r = plan['requirements']
+    assert r['env_vars'] == ['MYLIB_VERSION', 'PRIVATE_TOKEN']
+    # judged with the value (pinned), kept as written
+    assert reqs(plan)['mylib']['pinned'] and reqs(plan)['mylib']['specifier'] == '==${MYLIB_VERSION}'
+    assert r['extra_index_urls'] == ['https://deploy:${PRIVATE_TOKEN}@pypi.example.com/simple']
+    assert 's3cr3t-t0ken' not in repr(plan)
+    # pip leaves ${lowercase} alone (upper-case names only), and so a line pip rejects is an error
+    assert finding(plan, 'requirements-invalid-line')['line'] == 5
+
+
+def test_an_unset_env_var_is_left_as_written(make_plan):
+    plan = make_plan(with_files(**{'requirements.txt': 'flask==${FLASK_VERSION}\n'}))
+    assert finding(plan, 'requirements-invalid-line')['line'] == 1 and plan['requirements']['env_vars'] == ['FLASK_VERSION']
+
+
 @pytest.mark.parametrize('line', ['flask==', 'flask>>1.0', '==1.0', 'flask[extra', 'fla sk==1', 'flask==1.0 ; bad marker'])
 def test_invalid_requirement_lines_have_line_numbers(make_plan, line):
     plan = make_plan(with_files(**{'requirements.txt': 'gunicorn==27.0.1\n' + line + '\n'}))

@@ -22,7 +22,6 @@ the same source with the same links is the same release.
 
 from __future__ import annotations
 
-import fnmatch
 import gzip
 import hashlib
 import io
@@ -31,6 +30,11 @@ import os
 import re
 import stat
 import tarfile
+
+try:  # .gitignore's pattern semantics (ansible-lint depends on it too)
+    import pathspec
+except ImportError:  # pragma: no cover - a requirement of pyfleet's controller
+    pathspec = None
 
 MARKER = '.pyfleet-release'
 
@@ -43,20 +47,36 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def compile_patterns(patterns):
+    """A matcher for .slugignore / .leanignore patterns, with .gitignore's semantics (pathspec's
+    GitIgnoreSpec): a pattern without a slash matches at any depth; one with a slash (not at its end) is
+    anchored at the root; "*" never crosses a "/" ("docs/*.md" keeps docs/a/b.md), "**" does; a trailing
+    slash matches directories only; "!" re-includes."""
+    if pathspec is None:
+        raise ValueError('pyfleet needs the Python library pathspec on the controller to read .slugignore '
+                         '(pip install pathspec)')
+    spec = pathspec.GitIgnoreSpec.from_lines(list(patterns))
+    if any(p.include is False for p in spec.patterns):
+        return spec   # "!" re-includes: gitignore's order of patterns matters
+    return _AnyOf(spec)
+
+
+class _AnyOf(object):
+    """The same answers as a GitIgnoreSpec without "!" patterns (a path is excluded when any pattern
+    matches it), from one regular expression: a large tree is walked an order of magnitude faster."""
+
+    def __init__(self, spec):
+        regexes = [p.regex.pattern.replace('(?P<ps_d>', '(?:') for p in spec.patterns if p.include]
+        self._re = re.compile('|'.join('(?:%s)' % r for r in regexes)) if regexes else None
+
+    def match_file(self, path):
+        return bool(self._re and self._re.match(path))
+
+
 def excluded(rel, is_dir, patterns):
-    """Does a .slugignore-style pattern list exclude ``rel`` (a '/'-separated relative path)?"""
-    name = rel.rsplit('/', 1)[-1]
-    for pat in patterns:
-        dir_only = pat.endswith('/')
-        p = pat.rstrip('/')
-        if not p or (dir_only and not is_dir):
-            continue
-        if p.startswith('/') or '/' in p:
-            if fnmatch.fnmatchcase(rel, p.lstrip('/')):
-                return True
-        elif fnmatch.fnmatchcase(name, p):
-            return True
-    return False
+    """Does a pattern list (or a compiled matcher) exclude ``rel``, a '/'-separated relative path?"""
+    spec = patterns if hasattr(patterns, 'match_file') else compile_patterns(patterns)
+    return spec.match_file(rel + '/' if is_dir else rel)
 
 
 def link_problem(root, rel):
@@ -85,6 +105,7 @@ def walk(src, patterns):
     """Sorted (relative path, absolute path, kind) entries that are shipped; kind is 'dir', 'file', 'link'
     or 'other' (a FIFO, socket or device, which is never shipped)."""
     out = []
+    patterns = compile_patterns(patterns)
     for dirpath, dirnames, filenames in os.walk(src):
         rel_dir = os.path.relpath(dirpath, src).replace(os.sep, '/')
         rel_dir = '' if rel_dir == '.' else rel_dir + '/'
@@ -110,20 +131,36 @@ def walk(src, patterns):
 
 
 def tree_problems(src, patterns):
-    """What in the shipped part of ``src`` cannot be shipped safely: [(relative path, message, fix)]."""
+    """What in the shipped part of ``src`` cannot be shipped safely: [(relative path, message, fix)].
+
+    Fast on large trees: the directory entries' types say which are links or special files (no stat),
+    and only directories and those entries are matched against the patterns.
+    """
     root = os.path.realpath(src)
+    spec = compile_patterns(patterns)
     out = []
-    for rel, full, kind in walk(root, patterns):
-        if kind == 'link':
-            problem = link_problem(root, rel)
-            if problem:
-                out.append((rel, problem + '. The host would read whatever that path holds there.',
-                            'Copy the file into the app (cp --remove-destination "$(readlink -f %s)" %s), or remove '
-                            'the link, or add it to .slugignore.' % (rel, rel)))
-        elif kind == 'other':
-            out.append((rel, '%s is not a regular file, directory or link (a FIFO, socket or device).' % rel,
-                        'Remove it from the app source, or add it to .slugignore.'))
-    return out
+    pending = ['']
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            entries = list(os.scandir(os.path.join(root, rel_dir)))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = rel_dir + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not spec.match_file(rel + '/'):
+                    pending.append(rel + '/')
+            elif entry.is_symlink():
+                problem = link_problem(root, rel)
+                if problem and not spec.match_file(rel):
+                    out.append((rel, problem + '. The host would read whatever that path holds there.',
+                                'Copy the file into the app (cp --remove-destination "$(readlink -f %s)" %s), or '
+                                'remove the link, or add it to .slugignore.' % (rel, rel)))
+            elif not entry.is_file(follow_symlinks=False) and not spec.match_file(rel):
+                out.append((rel, '%s is not a regular file, directory or link (a FIFO, socket or device).' % rel,
+                            'Remove it from the app source, or add it to .slugignore.'))
+    return sorted(out)
 
 
 def shipped_mode(st_mode, is_dir):

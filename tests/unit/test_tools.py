@@ -71,6 +71,12 @@ def test_recipe_key_follows_the_recipe():
     ('docs', False, ['docs/'], False),
     ('src/docs', True, ['/docs'], False),
     ('docs/a.md', False, ['docs/*.md'], True),
+    # .gitignore's semantics: "*" does not cross "/", "**" does, "!" re-includes, a middle slash anchors
+    ('docs/a/b.md', False, ['docs/*.md'], False),
+    ('docs/a/b.md', False, ['docs/**/*.md'], True),
+    ('keep.psd', False, ['*.psd', '!keep.psd'], False),
+    ('src/docs/x.md', False, ['docs/*.md'], False),
+    ('src/build', True, ['build/'], True),
     ('app.py', False, ['*.psd', '.git'], False),
 ])
 def test_pack_exclude_patterns(rel, is_dir, patterns, out):
@@ -206,3 +212,16 @@ def test_pack_cache_is_private_and_pruned(tmp_path):
         fh.write('application = 2\n')
     again = pack.pack_release(src, cache, [], {'.venv': '/v'}, keep=1)
     assert not again['created'] and os.listdir(cache) == [made[2]] and again['pruned'] == [made[3]]
+
+
+def test_the_fast_matcher_answers_as_gitignore_does():
+    import pathspec
+    patterns = ['.git', '__pycache__', '*.pyc', '/.venv', 'docs/*.md', 'build/', '/static/**/*.map', 'a?c', '[Tt]mp']
+    paths = ['.git', 'x/.git', 'x/.git/config', 'a/__pycache__/m.pyc', 'm.pyc', '.venv/', 'sub/.venv/',
+             'docs/a.md', 'docs/a/b.md', 'src/docs/a.md', 'build/', 'build', 'x/build/', 'static/js/a.map',
+             'static/a.map', 'other/static/x/a.map', 'abc', 'x/abc', 'abcd', 'Tmp/', 'tmp', 'app.py']
+    fast = pack.compile_patterns(patterns)
+    slow = pathspec.GitIgnoreSpec.from_lines(patterns)
+    assert not isinstance(fast, pathspec.GitIgnoreSpec)
+    assert [fast.match_file(p) for p in paths] == [slow.match_file(p) for p in paths]
+    assert isinstance(pack.compile_patterns(patterns + ['!keep.pyc']), pathspec.GitIgnoreSpec)

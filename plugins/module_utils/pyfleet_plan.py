@@ -729,6 +729,11 @@ def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny
     errors_before = len(findings.errors())
     m = _SPEC_RE.match(str(spec).strip())
     supported = supported_minors(catalogue, today)
+    # what can be installed here: with a mirror's listing, every suggestion names only what it holds
+    have = versions_from_listing(available) if available is not None else None
+    if have is not None:
+        supported = [s for s in supported if any(v.startswith(s + '.') for v in have)] or \
+            sorted({v.rsplit('.', 1)[0] for v in have}, key=_vtuple, reverse=True)
     listed = ', '.join(supported)
     if not m:
         findings.add('python-version-invalid', '%r is not "X.Y" or "X.Y.Z".' % spec,
@@ -764,7 +769,14 @@ def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny
         if 0 <= days <= near_eol_days:
             findings.add('python-version-near-eol', 'Python %s reaches end of life on %s (in %d days).' % (minor, eol, days),
                          'Plan the upgrade to %s.' % (supported[0] if supported else 'a newer minor'), source, line)
-    if m.group(3) is not None:
+    if m.group(3) is not None and have is not None:
+        version = '%s.%s' % (minor, m.group(3))
+        in_minor = [v for v in have if v.startswith(minor + '.')]
+        if version in have and _vtuple(version) < _vtuple(in_minor[-1]):
+            findings.add('python-version-outdated', 'Python %s is pinned; %s is the newest %s that can be installed.'
+                         % (version, in_minor[-1], minor),
+                         'Pin %s (or write "%s" to always get the newest patch).' % (in_minor[-1], minor), source, line)
+    elif m.group(3) is not None:
         version = '%s.%s' % (minor, m.group(3))
         if _vtuple(version) < _vtuple(latest):
             findings.add('python-version-outdated', 'Python %s is pinned; %s is the newest %s release.' % (version, latest, minor),
@@ -785,8 +797,13 @@ def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny
         mirror_text = ', '.join(have) if have else 'nothing'
         if m.group(3) is not None:
             if version not in have:
-                findings.add('python-version-not-on-mirror', 'Python %s is not on the mirror, which has: %s.' % (version, mirror_text),
-                             'Pin a version the mirror holds, or add Python-%s.tgz to the mirror.' % version, source, line)
+                findings.add('python-version-not-on-mirror',
+                             'Python %s cannot be installed here: %s. What can be installed: %s.'
+                             % (version, 'no such release is known' if _vtuple(version) > _vtuple(latest)
+                                else 'the mirror does not hold it', mirror_text),
+                             'Pin one of those%s, or add Python-%s.tgz to the mirror.'
+                             % (' (e.g. "%s" for the newest %s)' % (minor, minor) if in_minor else '', version),
+                             source, line)
                 return None
         elif not in_minor:
             findings.add('python-version-not-on-mirror', 'The mirror has no Python %s release; it has: %s.' % (minor, mirror_text),
@@ -809,9 +826,49 @@ def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny
     return result
 
 
-def resolve_default_python(catalogue, today, default=None, available=None, findings=None, **kwargs):
-    """The version for an app that names none: the default minor, else the newest supported on the mirror."""
+def _newest_satisfying(requires, catalogue, today, available, source):
+    """(version, minor) of the newest installable patch of a supported minor that satisfies the
+    ``requires`` specifier (requires-python, or a Pipfile's), or (None, what was tried)."""
+    have = versions_from_listing(available) if available is not None else None
+    tried = []
+    for minor in supported_minors(catalogue, today):
+        if have is not None:
+            in_minor = [v for v in have if v.startswith(minor + '.')]
+            newest = in_minor[-1] if in_minor else None
+        else:
+            newest = catalogue['minors'][minor]['latest']
+        if newest is None:
+            continue
+        tried.append(newest)
+        try:
+            if Version(newest) in SpecifierSet(requires):
+                return newest, minor
+        except (InvalidSpecifier, InvalidVersion):
+            return None, tried
+    return None, tried
+
+
+def resolve_default_python(catalogue, today, default=None, available=None, findings=None, requires=None,
+                           requires_source='pyproject.toml', **kwargs):
+    """The version for an app that names none: with ``requires`` (requires-python), the newest installable
+    version that satisfies it; else the default minor, or the newest supported on the mirror."""
     findings = Findings() if findings is None else findings
+    if requires:
+        version, tried = _newest_satisfying(requires, catalogue, today, available, requires_source)
+        if version is None:
+            findings.add('python-version-requires-python',
+                         'No Python that can be installed here satisfies requires-python "%s" in %s (tried %s).'
+                         % (requires, requires_source, ', '.join(tried) or 'nothing'),
+                         'Relax requires-python, or pin a version in .python-version.', requires_source)
+            return None
+        res = resolve_python(version, catalogue, today, available=available, findings=findings,
+                             source=None, is_default=True, **kwargs)
+        if res:
+            findings.add('python-version-default',
+                         'No runtime.txt or .python-version; using Python %s, the newest that can be installed and '
+                         'satisfies requires-python "%s" in %s.' % (res['version'], requires, requires_source),
+                         'Pin a version in .python-version (e.g. "%s") to make the choice explicit.' % res['minor'])
+        return res
     minor = str(default or catalogue.get('default') or (supported_minors(catalogue, today) or ['3.14'])[0])
     if available is not None:
         have = versions_from_listing(available)
@@ -1217,7 +1274,8 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                               'file-encoding') for d in findings):
             python = resolve_default_python(catalogue, today, default=default_python, available=available,
                                             findings=findings, allow_eol=allow_eol, deny=deny,
-                                            near_eol_days=near_eol_days)
+                                            near_eol_days=near_eol_days,
+                                            requires=((pyproject or {}).get('project') or {}).get('requires-python'))
             if python:
                 python.update(source='default', source_line=None)
     if python and pyproject:

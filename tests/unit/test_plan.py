@@ -789,3 +789,51 @@ def test_links_out_of_the_app_are_refused_with_the_target_and_the_fix(rules, cat
     with open(os.path.join(app, '.slugignore'), 'w') as fh:
         fh.write('static/\n')
     assert rules.build_plan(app, catalogue, today='2026-11-22')['ok']
+
+
+
+# ---------------------------------------------------------------- what can be installed decides
+UV_APP = {'uv.lock': 'version = 1\n', 'wsgi.py': FLASK_WSGI}
+
+
+def _uv(requires):
+    files = dict(UV_APP)
+    files['pyproject.toml'] = ('[project]\nname = "x"\nversion = "1"\nrequires-python = "%s"\n'
+                               'dependencies = ["flask==3.1.3", "gunicorn==27.0.1"]\n' % requires)
+    return files
+
+
+def test_a_uv_app_without_a_version_file_gets_the_newest_that_satisfies_requires_python(make_plan, catalogue):
+    plan = make_plan(_uv('==3.12.*'))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']
+    assert 'requires-python "==3.12.*"' in finding(plan, 'python-version-default')['message']
+
+
+def test_requires_python_picks_among_what_the_mirror_holds(make_plan):
+    plan = make_plan(_uv('>=3.11,<3.14'), available=['3.11.2', '3.13.5'])
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == '3.13.5'
+    plan = make_plan(_uv('==3.12.*'), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-requires-python')
+    assert 'tried 3.13.5, 3.11.2' in d['message'] and not plan['ok']
+
+
+def test_a_patch_that_cannot_be_installed_is_an_error_naming_what_can(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.12.999\n'}), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-not-on-mirror')
+    assert 'no such release is known' in d['message'] and '3.11.2, 3.13.5' in d['message']
+    # only what can be installed is named: no catalogue patch (3.12.13) anywhere
+    assert 'python-version-newer-than-catalogue' not in codes(plan)
+
+
+def test_eol_suggestions_name_only_installable_minors(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.8.20\n'}), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-eol')
+    assert '3.13, 3.11' in d['fix'] and '3.14' not in d['fix'] and '3.12' not in d['fix']
+
+
+def test_a_pinned_older_patch_is_compared_with_what_can_be_installed(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.13.4\n'}), available=['3.13.4', '3.13.5'])
+    d = finding(plan, 'python-version-outdated')
+    assert '3.13.5 is the newest 3.13 that can be installed' in d['message']

@@ -36,15 +36,26 @@ try:
 except ImportError:  # pragma: no cover - ansible-core depends on PyYAML
     HAS_YAML = False
 
+import importlib.util as _util
+
 try:  # what the pack ships: the plan refuses first what the pack could not ship safely
     from ansible.module_utils.pyfleet_pack import tree_problems
 except ImportError:  # loaded by path (the action plugin, the filters, the unit tests): the sibling file
-    import importlib.util as _util
     _spec = _util.spec_from_file_location(
         'pyfleet_pack_rules', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pyfleet_pack.py'))
     _pack = _util.module_from_spec(_spec)
     _spec.loader.exec_module(_pack)
     tree_problems = _pack.tree_problems
+
+try:  # Pipenv's and Poetry's lock files
+    from ansible.module_utils.pyfleet_lockfiles import poetry_constraint_to_pep440, read_pipenv, read_poetry
+except ImportError:  # loaded by path, as above
+    _spec = _util.spec_from_file_location(
+        'pyfleet_lockfiles_rules', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pyfleet_lockfiles.py'))
+    _locks = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_locks)
+    poetry_constraint_to_pep440, read_pipenv, read_poetry = \
+        _locks.poetry_constraint_to_pep440, _locks.read_pipenv, _locks.read_poetry
 
 try:
     import tomllib
@@ -68,7 +79,9 @@ CODES = {
     'file-encoding': ('error', 'A platform file is not plain UTF-8 (a BOM, UTF-16 or other bytes).'),
     # package managers
     'multiple-package-managers': ('error', 'More than one package manager file is present.'),
-    'unsupported-package-manager': ('error', 'Only pip (requirements.txt) and uv (uv.lock + pyproject.toml) are supported.'),
+    'lock-missing': ('error', 'Pipfile is present without the Pipfile.lock that pins it.'),
+    'lock-invalid': ('error', 'A lock file (Pipfile.lock, poetry.lock) does not parse, or is of a format pyfleet does not read.'),
+    'lock-out-of-sync': ('error', 'A lock file no longer matches the file it locks (Pipfile, pyproject.toml).'),
     'uv-lock-without-pyproject': ('error', 'uv.lock is present without the pyproject.toml it locks.'),
     'pyproject-invalid': ('error', 'pyproject.toml is not valid TOML.'),
     # requirements.txt
@@ -1180,6 +1193,8 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                    'poetry.lock': 'poetry'}[f])
     requirement_names = set()
     pyproject = None
+    lock_python = None      # (version, file, line) from Pipfile.lock
+    requires_python = None  # a PEP 440 constraint the default version must satisfy
     if 'pyproject.toml' in files and tomllib is not None:
         text = read_text(os.path.join(root, 'pyproject.toml'), 'pyproject.toml', findings)
         if text is not None:
@@ -1193,7 +1208,8 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         findings.add('multiple-package-managers',
                      'Found several package manager files: %s. pyfleet would not know which to trust.'
                      % ', '.join(managers),
-                     'Keep exactly one: requirements.txt (pip) or uv.lock + pyproject.toml (uv); delete the others.',
+                     'Keep exactly one: requirements.txt (pip), uv.lock + pyproject.toml (uv), Pipfile + Pipfile.lock '
+                     '(Pipenv) or poetry.lock + pyproject.toml (Poetry); delete the others.',
                      managers[1])
     elif kinds == {'pip'}:
         plan['package_manager'] = 'pip'
@@ -1221,15 +1237,27 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                     requirement_names.add(canonical_name(Requirement(dep).name))
                 except (InvalidRequirement, TypeError):
                     pass
-    elif kinds:
-        tool = kinds.pop()
-        how = {'pipenv': 'pipenv requirements > requirements.txt',
-               'poetry': 'poetry export --without-hashes -o requirements.txt  '
-                         '(poetry >= 2 needs: poetry self add poetry-plugin-export)'}[tool]
-        findings.add('unsupported-package-manager',
-                     '%s found: pyfleet installs with pip (requirements.txt) or uv (uv.lock).' % ', '.join(managers),
-                     'Produce a requirements.txt and commit it, then delete %s: %s' % (' and '.join(managers), how),
-                     managers[0])
+    elif kinds == {'pipenv'}:
+        texts = _read_texts(root, [f for f in ('Pipfile', 'Pipfile.lock') if f in files], findings)
+        if texts is not None:
+            locked = read_pipenv(texts)
+            _add_problems(findings, locked['problems'])
+            plan['package_manager'] = 'pipenv'
+            plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
+                                    'export': locked['lines'], 'env_vars': []}
+            requirement_names = locked['names']
+            if locked['python']:
+                lock_python = (locked['python'], locked['python_file'], locked['python_line'])
+    elif kinds == {'poetry'}:
+        texts = _read_texts(root, [f for f in ('poetry.lock', 'pyproject.toml') if f in files], findings)
+        if texts is not None:
+            locked = read_poetry(texts, pyproject)
+            _add_problems(findings, locked['problems'])
+            plan['package_manager'] = 'poetry'
+            plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
+                                    'export': locked['lines'], 'env_vars': []}
+            requirement_names = locked['names']
+            requires_python = locked['requires']
     else:
         _not_python_app(root, files, dirs, findings)
     plan['is_python'] = bool(plan['package_manager'])
@@ -1269,17 +1297,23 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         python = resolve_python(spec, catalogue, source=name, line=line, findings=findings, **resolve_kw)
         if python:
             python.update(source=name, source_line=line)
+    elif lock_python:   # Heroku's order: runtime.txt, .python-version, then Pipfile.lock
+        spec, name, line = lock_python
+        python = resolve_python(spec, catalogue, source=name, line=line, findings=findings, **resolve_kw)
+        if python:
+            python.update(source=name, source_line=line)
     elif not findings.errors() or plan['is_python']:
         if not any(d.code in ('python-version-invalid', 'python-version-multiple', 'python-not-cpython',
                               'file-encoding') for d in findings):
             python = resolve_default_python(catalogue, today, default=default_python, available=available,
                                             findings=findings, allow_eol=allow_eol, deny=deny,
                                             near_eol_days=near_eol_days,
-                                            requires=((pyproject or {}).get('project') or {}).get('requires-python'))
+                                            requires=requires_python
+                                            or ((pyproject or {}).get('project') or {}).get('requires-python'))
             if python:
                 python.update(source='default', source_line=None)
-    if python and pyproject:
-        rp = ((pyproject.get('project') or {}).get('requires-python'))
+    if python and (pyproject or requires_python):
+        rp = requires_python or ((pyproject.get('project') or {}).get('requires-python'))
         if rp:
             try:
                 if Version(python['version']) not in SpecifierSet(rp):
@@ -1332,6 +1366,22 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     for rel, message, fix in tree_problems(root, plan['ship_exclude']):
         findings.add('special-file' if 'not a regular file' in message else 'symlink-outside', message, fix, rel)
     return _finish(plan, findings)
+
+
+def _read_texts(root, names, findings):
+    """{name: text} of platform files, or None when one is not plain UTF-8 (a finding says so)."""
+    texts = {}
+    for name in names:
+        text = read_text(os.path.join(root, name), name, findings)
+        if text is None:
+            return None
+        texts[name] = text
+    return texts
+
+
+def _add_problems(findings, problems):
+    for code, message, fix, rel, line in problems:
+        findings.add(code, message, fix, rel, line)
 
 
 def _plan_processes(plan, root, files, findings):
@@ -1448,8 +1498,9 @@ def _not_python_app(root, files, dirs, findings):
             if os.path.isfile(os.path.join(root, d, f)):
                 nested.append('%s/%s' % (d, f))
     checklist = [
-        '1. requirements.txt (pip; an empty file means no dependencies) or uv.lock with pyproject.toml (uv) '
-        'must be in the root of the app source.',
+        '1. requirements.txt (pip; an empty file means no dependencies), uv.lock with pyproject.toml (uv), '
+        'Pipfile with Pipfile.lock (Pipenv) or poetry.lock with pyproject.toml (Poetry) must be in the root of '
+        'the app source.',
         '2. app_src must point at that root: %s' % (
             'found %s, so try app_src=%s' % (', '.join(nested), os.path.join(root, nested[0].split('/')[0]))
             if nested else 'no subfolder holds one either.'),

@@ -76,17 +76,6 @@ def test_uv_lock_without_pyproject(make_plan):
     assert 'uv-lock-without-pyproject' in codes(plan, 'error')
 
 
-@pytest.mark.parametrize('files,hint', [
-    ({'Pipfile': '[packages]\n'}, 'pipenv requirements'),
-    ({'Pipfile.lock': '{}'}, 'pipenv requirements'),
-    ({'poetry.lock': '', 'pyproject.toml': '[tool.poetry]\n'}, 'poetry export'),
-])
-def test_unsupported_managers_say_how_to_export(make_plan, files, hint):
-    files = dict(files, **{'wsgi.py': FLASK_WSGI})
-    d = finding(make_plan(files), 'unsupported-package-manager')
-    assert hint in d['fix']
-
-
 def test_multiple_package_managers_named(make_plan):
     plan = make_plan(with_files(**{'uv.lock': '', 'pyproject.toml': '[project]\nname="x"\n', 'Pipfile': ''}))
     d = finding(plan, 'multiple-package-managers')

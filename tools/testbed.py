@@ -21,6 +21,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -325,7 +326,8 @@ def teardown_network(cfg, state):
 def other_beds_rules(cfg):
     """NAT rules of test beds on other bridges."""
     dump = run(['iptables-save', '-t', 'nat'], check=False).stdout
-    return [l for l in dump.splitlines() if RULE_TAG + ':' in l and '%s:%s' % (RULE_TAG, cfg.bridge) not in l]
+    ours = re.compile(r'%s:%s(?![\w-])' % (re.escape(RULE_TAG), re.escape(cfg.bridge)))
+    return [l for l in dump.splitlines() if RULE_TAG + ':' in l and not ours.search(l)]
 
 
 # ------------------------------------------------------------------ machines

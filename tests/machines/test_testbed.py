@@ -1,6 +1,7 @@
 """The test bed boots real machines, and `down` leaves nothing behind."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -10,12 +11,14 @@ from bed import TESTBED, on, run_testbed, up
 BRIDGE = os.environ.get('PYFLEET_TESTBED_BRIDGE', 'pf-br0')
 STATE = os.environ.get('PYFLEET_TESTBED_STATE', '/var/lib/pyfleet-testbed')
 PREFIX = os.environ.get('PYFLEET_TESTBED_PREFIX', 'pf')
+# this bed's rules: iptables-save may quote the comment, and another bridge's name may extend ours
+OURS = re.compile(r'pyfleet-testbed:%s(?![\w-])' % re.escape(BRIDGE))
 
 
 def _other_beds():
     """Another test bed (another bridge, subnet and state dir) may be up on this host: it is not ours to check."""
     rules = subprocess.run(['iptables-save', '-t', 'nat'], capture_output=True, text=True).stdout
-    return [l for l in rules.splitlines() if 'pyfleet-testbed:' in l and 'pyfleet-testbed:%s ' % BRIDGE not in l + ' ']
+    return [l for l in rules.splitlines() if 'pyfleet-testbed:' in l and not OURS.search(l)]
 
 
 def leftovers():
@@ -27,7 +30,7 @@ def leftovers():
     out['veth'] = [l for l in subprocess.run(['ip', '-br', 'link'], capture_output=True, text=True).stdout.splitlines()
                    if l.startswith('vb-%s' % PREFIX)]
     rules = subprocess.run(['iptables-save'], capture_output=True, text=True).stdout
-    out['rules'] = [l for l in rules.splitlines() if 'pyfleet-testbed:%s ' % BRIDGE in l + ' ']
+    out['rules'] = [l for l in rules.splitlines() if OURS.search(l)]
     with open('/proc/self/mounts') as fh:
         out['mounts'] = [l.split()[1] for l in fh if l.split()[1].startswith(STATE)]
     out['state_dir'] = os.path.exists(os.path.join(STATE, 'machines'))

@@ -1562,6 +1562,7 @@ def run_task(p):
                   warnings=['%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix'])
                             for w in plan['warnings']])
     if plan['errors'] and p['fail_on_error']:
-        result.update(failed=True, msg='The app at %s cannot be deployed (%d error(s)):\n%s'
-                      % (p['src'], len(plan['errors']), report))
+        # the findings, once, in the message: not the plan (a hundred lines), nor the warnings again
+        return dict(changed=False, failed=True, msg='The app at %s cannot be deployed (%d error(s)):\n%s'
+                    % (p['src'], len(plan['errors']), report))
     return result

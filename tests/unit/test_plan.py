@@ -826,3 +826,16 @@ def test_a_pinned_older_patch_is_compared_with_what_can_be_installed(make_plan):
     plan = make_plan(with_files(**{'.python-version': '3.13.4\n'}), available=['3.13.4', '3.13.5'])
     d = finding(plan, 'python-version-outdated')
     assert '3.13.5 is the newest 3.13 that can be installed' in d['message']
+
+
+def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path):
+    from helpers import CATALOGUE, write_tree
+    app = write_tree(tmp_path / 'app', {'requirements.txt': 'flask==\n', 'wsgi.py': FLASK_WSGI,
+                                        'runtime.txt': 'python-3.11.2\n', '.python-version': '3.12\n'})
+    params = dict(src=app, catalogue_file=CATALOGUE, catalogue=None, catalogue_overrides={}, available_versions=None,
+                  default_python=None, allow_eol=False, deny_versions=[], near_eol_days=180, env={},
+                  migrations=True, today='2026-11-22', fail_on_error=True)
+    result = rules.run_task(params)
+    assert set(result) == {'changed', 'failed', 'msg'} and result['failed']
+    assert result['msg'].count('[requirements-invalid-line]') == 1
+    assert result['msg'].count('[python-version-conflict]') == 1

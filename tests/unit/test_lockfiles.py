@@ -31,6 +31,15 @@ def plan_of(rules, catalogue):
     return _plan
 
 
+def _replace(src, rel, old, new):
+    path = os.path.join(src, rel)
+    with open(path) as fh:
+        text = fh.read()
+    assert old in text
+    with open(path, 'w') as fh:
+        fh.write(text.replace(old, new))
+
+
 def _exported(plan):
     return {l.split('==')[0].split(' ')[0]: l for l in plan['requirements']['export'] if not l.startswith('--')}
 
@@ -108,24 +117,16 @@ def test_poetry_app_installs_the_main_group_with_the_newest_python_requires_pyth
 
 def test_poetry_lock_out_of_step_with_pyproject(example, plan_of):
     src = example('poetry')
-    path = os.path.join(src, 'pyproject.toml')
-    with open(path) as fh:
-        text = fh.read()
-    with open(path, 'w') as fh:
-        fh.write(text.replace('"gunicorn==27.0.1"', '"gunicorn==27.0.1", "requests==2.32.3"'))
+    _replace(src, 'pyproject.toml', '"gunicorn==27.0.1"', '"gunicorn==27.0.1", "requests==2.32.3"')
     d = finding(plan_of(src), 'lock-out-of-sync')
     assert 'poetry lock' in d['fix'] and d['file'] == 'poetry.lock'
 
 
 def test_old_or_broken_poetry_locks(example, plan_of):
     src = example('poetry')
-    path = os.path.join(src, 'poetry.lock')
-    with open(path) as fh:
-        text = fh.read()
-    with open(path, 'w') as fh:
-        fh.write(text.replace('lock-version = "2.1"', 'lock-version = "2.0"'))
+    _replace(src, 'poetry.lock', 'lock-version = "2.1"', 'lock-version = "2.0"')
     assert 'lock-version 2.0' in finding(plan_of(src), 'lock-invalid')['message']
-    with open(path, 'w') as fh:
+    with open(os.path.join(src, 'poetry.lock'), 'w') as fh:
         fh.write('[[package]]\nname = "x"\nversion = \n')
     d = finding(plan_of(src), 'lock-invalid')
     assert d['line'] == 3 and 'poetry lock' in d['fix']

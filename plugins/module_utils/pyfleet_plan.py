@@ -1553,10 +1553,13 @@ def run_task(p):
         catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
     except (OSError, ValueError) as exc:
         return dict(failed=True, msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
-    plan = build_plan(
-        p['src'], catalogue, today=p['today'], available=p['available_versions'],
-        default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
-        near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
+    try:
+        plan = build_plan(
+            p['src'], catalogue, today=p['today'], available=p['available_versions'],
+            default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
+            near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
+    except ValueError as exc:   # the controller lacks a library the rules need (pathspec)
+        return dict(failed=True, msg='pyfleet_app_plan: %s' % exc)
     report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
     result = dict(changed=False, plan=plan, report=report,
                   warnings=['%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix'])

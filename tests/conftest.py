@@ -24,6 +24,11 @@ def rules():
 
 
 @pytest.fixture(scope='session')
+def lockfiles():
+    return _load('pyfleet_lockfiles', 'plugins/module_utils/pyfleet_lockfiles.py')
+
+
+@pytest.fixture(scope='session')
 def catalogue(rules):
     return rules.load_catalogue(CATALOGUE)
 

@@ -137,9 +137,8 @@ def test_poetry_lock_without_its_pyproject(example, plan_of):
     assert 'pyproject.toml' in d['message']
 
 
-def test_poetry_python_constraints_as_pep440():
-    from conftest import _load
-    locks = _load('pyfleet_lockfiles', 'plugins/module_utils/pyfleet_lockfiles.py')
+def test_poetry_python_constraints_as_pep440(lockfiles):
+    locks = lockfiles
     assert locks.poetry_constraint_to_pep440('^3.12') == '>=3.12,<4.0'
     assert locks.poetry_constraint_to_pep440('~3.12') == '>=3.12,<3.13'
     assert locks.poetry_constraint_to_pep440('>=3.11,<3.14') == '>=3.11,<3.14'
@@ -147,9 +146,8 @@ def test_poetry_python_constraints_as_pep440():
     assert locks.poetry_constraint_to_pep440(None) is None
 
 
-def test_a_git_dependency_turns_hash_checking_off(rules):
-    from conftest import _load
-    locks = _load('pyfleet_lockfiles', 'plugins/module_utils/pyfleet_lockfiles.py')
+def test_a_git_dependency_turns_hash_checking_off(lockfiles):
+    locks = lockfiles
     lock = {'_meta': {'hash': {'sha256': 'x'}, 'sources': []},
             'default': {'flask': {'version': '==3.1.3', 'hashes': ['sha256:aa']},
                         'mylib': {'git': 'https://example.com/mylib.git', 'ref': 'abc123'}}}

@@ -24,7 +24,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-TESTBED = [sys.executable, os.path.join(ROOT, 'tools', 'testbed.py')]
+TESTBED = [sys.executable, os.path.join(ROOT, 'testbed', 'nspawn.py')]
 MIRROR = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
 SAMPLES = 3  # reruns and code-only changes, each; the line shows their median and every one
 ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ['PATH'])

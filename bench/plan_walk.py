@@ -8,7 +8,6 @@ walk that opens every file, and prints the ratio. Not a timed test: it prints.
     .venv/bin/python bench/plan_walk.py [--files 10000] [--runs 5]
 """
 import argparse
-import importlib.util
 import os
 import shutil
 import statistics
@@ -20,10 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_rules():
-    spec = importlib.util.spec_from_file_location('pyfleet_plan', os.path.join(ROOT, 'plugins/module_utils/pyfleet_plan.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The plan's conductor, imported by name from the collection (the checkout's .collections link)."""
+    sys.path.insert(0, os.path.join(ROOT, '.collections'))
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import plan
+    return plan
 
 
 def make_tree(base, nfiles):

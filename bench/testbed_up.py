@@ -16,7 +16,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTBED = [sys.executable, os.path.join(ROOT, 'tools', 'testbed.py')]
+TESTBED = [sys.executable, os.path.join(ROOT, 'testbed', 'nspawn.py')]
 
 
 def timed(args, **kw):

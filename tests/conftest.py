@@ -1,5 +1,5 @@
-"""pytest fixtures: pyfleet's rules loaded by path, fixture apps built per test."""
-import importlib.util
+"""pytest fixtures: pyfleet's rules imported by name (the collection, as Ansible imports them), and
+fixture apps built per test."""
 import os
 import sys
 
@@ -7,25 +7,23 @@ import pytest
 
 from helpers import CATALOGUE, ROOT, write_tree
 
+# The repository is the collection pyfleet.deploy; .collections/ansible_collections/pyfleet/deploy
+# links back to it, as ansible.cfg's collections_path does for Ansible.
+sys.path.insert(0, os.path.join(ROOT, '.collections'))
+os.environ.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, '.collections'))
 
-def _load(name, rel):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, rel))
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from ansible_collections.pyfleet.deploy.plugins.module_utils import lockfiles as _lockfiles  # noqa: E402
+from ansible_collections.pyfleet.deploy.plugins.module_utils import plan as _plan  # noqa: E402
 
 
 @pytest.fixture(scope='session')
 def rules():
-    return _load('pyfleet_plan', 'plugins/module_utils/pyfleet_plan.py')
+    return _plan
 
 
 @pytest.fixture(scope='session')
 def lockfiles():
-    return _load('pyfleet_lockfiles', 'plugins/module_utils/pyfleet_lockfiles.py')
+    return _lockfiles
 
 
 @pytest.fixture(scope='session')

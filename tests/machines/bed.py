@@ -1,11 +1,11 @@
-"""Drive tools/testbed.py from the machine tests."""
+"""Drive testbed/nspawn.py from the machine tests."""
 import json
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBED = os.path.join(ROOT, 'tools', 'testbed.py')
+TESTBED = os.path.join(ROOT, 'testbed', 'nspawn.py')
 
 
 def run_testbed(*args, check=True, env=None, **kw):

@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan as a contract: everything the roles need that can be derived, worked out once, here.
+
+``build_plan`` judges the source (what the app is). ``derive`` adds what follows from it and from the
+operator's inputs (where it goes and how it runs): the app's name, every path of the host layout, the
+interpreter under ``pyenv_root``, the virtualenv's lock key, the units, the web instance and the build
+steps. deploy.yml hands each role its slice of the result; no role works any of it out again.
+
+``SCHEMA`` declares the plan's top-level keys (their type and meaning). ``SCHEMA_VERSION`` changes when
+a key changes meaning or goes; a new key does not change it. The README's "The plan" section lists the
+keys, and a unit test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+SCHEMA_VERSION = 1
+
+# key -> (type, what it holds). "dict?" may be null.
+SCHEMA = {
+    'schema': ('int', 'SCHEMA_VERSION of this plan.'),
+    'ok': ('bool', 'True when the plan has no errors.'),
+    'src': ('str', 'The app source on the controller.'),
+    'name': ('str', 'The app name: its account, group, paths and unit names derive from it.'),
+    'is_python': ('bool', 'A package manager file was found.'),
+    'platform': ('str', 'heroku, or leanengine (adds LEANCLOUD_APP_PORT and LEANCLOUD_APP_ENV).'),
+    'package_manager': ('str?', 'pip, uv, pipenv or poetry.'),
+    'requirements': ('dict?', 'The files read, the requirements as pip reads them, and the export of a lock file.'),
+    'python': ('dict?', 'version, minor, source, source_line, eol, status; prefix and interpreter under pyenv_root.'),
+    'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs), extra (specs pyfleet adds), seed.'),
+    'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, env_dir, env_file, "
+                       'state_dir, runtime_dir; unit_prefix, target, nft_table; release_cache on the controller.'),
+    'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
+    'web': ('dict?', 'The web process, with port, socket and upstream (what nginx proxies to).'),
+    'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
+    'units': ('dict', 'instances (the unit names to run) and templates (the unit files).'),
+    'build': ('dict', 'The steps before the switch: collectstatic, migrate, import_check (a WSGI app), release.'),
+    'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
+    'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
+    'extra_packages': ('list', 'Packages pyfleet adds to the requirements (gunicorn, when the app does not list it).'),
+    'errors': ('list', 'Findings that stop the deploy: code, file, line, message, fix.'),
+    'warnings': ('list', 'Findings that do not stop it.'),
+    'notes': ('list', 'Informational findings.'),
+}
+
+NAME_RE = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
+
+# The contract's inputs: deploy.yml passes them from the operator's variables.
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', default=''),
+    pyenv_root=dict(type='path', default='/opt/pyenv'),
+    apps_root=dict(type='path', default='/srv'),
+    config_root=dict(type='path', default='/etc/pyfleet'),
+    release_cache=dict(type='path', default='~/.cache/pyfleet/releases'),
+    pip_spec=dict(type='str', default=''),
+    uv_spec=dict(type='str', default=''),
+    extra_specs=dict(type='dict', default={}),
+    web_port=dict(type='int', default=8000),
+    process_counts=dict(type='dict', default={}),
+    import_check=dict(type='bool', default=True),
+)
+
+
+def default_name(src):
+    """The app name a source directory gives: its base name, lower case, runs of other characters as "-"."""
+    base = os.path.basename(os.path.normpath(src or '')).lower()
+    return re.sub(r'^-|-$', '', re.sub(r'[^a-z0-9]+', '-', base))
+
+
+def _digest(data):
+    """sha256 of ``data`` as JSON with sorted keys (what Ansible's to_json(sort_keys=true) writes)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode('utf-8')).hexdigest()
+
+
+def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
+    """What a virtualenv is built from. The same inputs give the same virtualenv, which releases share."""
+    reqs = plan.get('requirements') or {}
+    names = reqs.get('env_vars') or []
+    files = {}
+    for rel in reqs.get('files') or []:
+        with open(os.path.join(src, rel), 'rb') as fh:
+            files[rel] = hashlib.sha256(fh.read()).hexdigest()
+    pairs = [[n, '' if env.get(n) is None else str(env.get(n))] for n in names]
+    manager = plan['package_manager']
+    return {
+        'python': plan['python']['version'],
+        'interpreter': interpreter,
+        'installer': manager,
+        'installer_version': uv_spec if manager == 'uv' else pip_spec,
+        'extra': [extra_specs.get(p, p) for p in plan.get('extra_packages') or []],
+        # the values of the variables the requirement files name (${NAME}), as a digest: a new value, a new build
+        'env': hashlib.sha256(json.dumps(pairs).encode('utf-8')).hexdigest() if names else '',
+        'files': files,
+    }
+
+
+def derive(plan, p, env, findings):
+    """Add the contract's keys to ``plan`` (in place) for the inputs ``p`` (see ARGUMENT_SPEC)."""
+    p = dict({k: v.get('default') for k, v in ARGUMENT_SPEC.items()}, **{k: v for k, v in p.items() if v is not None})
+    name = p['name'] or default_name(plan['src'])
+    plan['schema'] = SCHEMA_VERSION
+    plan['name'] = name
+    if not NAME_RE.match(name):
+        findings.add('app-name-invalid',
+                     'The app name "%s"%s is not usable: it names the account, the paths and the units.'
+                     % (name, '' if p['name'] else ' (from the source directory\'s name)'),
+                     'Set one of lower case letters, digits and "-", starting with a letter, at most 31 characters: '
+                     '-e app_name=NAME.')
+    root = os.path.join(p['apps_root'], name)
+    env_dir = os.path.join(p['config_root'], name)
+    unit = 'pyfleet-%s' % name
+    plan['layout'] = {
+        'root': root, 'releases': root + '/releases', 'venvs': root + '/venvs', 'shared': root + '/shared',
+        'cache': root + '/cache', 'current': root + '/current',
+        'env_dir': env_dir, 'env_file': env_dir + '/env',
+        # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
+        'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
+        'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
+        'release_cache': os.path.join(os.path.expanduser(p['release_cache']), name),
+    }
+
+    python = plan.get('python')
+    if python:
+        prefix = os.path.join(p['pyenv_root'], 'versions', python['version'])
+        python.update(prefix=prefix, interpreter=prefix + '/bin/python3')
+    plan['venv'] = None
+    if python and plan['package_manager'] and not plan['errors'] and not findings.errors():
+        lock = lock_inputs(plan, plan['src'], python['interpreter'], p['pip_spec'], p['uv_spec'], p['extra_specs'], env)
+        key = _digest(lock)[:16]
+        seed = plan['package_manager'] in ('pip', 'pipenv', 'poetry') and _vtuple(python['version']) >= (3, 10, 9)
+        plan['venv'] = {'key': key, 'path': '%s/%s' % (plan['layout']['venvs'], key), 'lock': lock,
+                        'extra': lock['extra'], 'seed': seed}
+
+    web = plan.get('web')
+    if web:
+        port = int(p['web_port'])
+        web['port'] = port
+        web['socket'] = '/run/%s/web-%d.sock' % (unit, port)
+        web['upstream'] = ('unix:' + web['socket']) if web.get('mode') == 'gunicorn' else '127.0.0.1:%d' % port
+    counts = p['process_counts'] or {}
+    instances = ['%s-web@%d.service' % (unit, int(p['web_port']))] if web else []
+    for proc in plan['processes']:
+        if proc != 'web':
+            instances += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
+    plan['units'] = {'instances': instances,
+                     'templates': ['%s-%s@.service' % (unit, proc)
+                                   for proc in (['web'] if web else []) + [n for n in plan['processes'] if n != 'web']]}
+    django = plan.get('django') or {}
+    plan['build'] = {
+        'collectstatic': bool(django.get('collectstatic')),
+        'migrate': bool(django.get('migrate')),
+        'import_check': (web or {}).get('wsgi_app') if p['import_check'] and (web or {}).get('mode') == 'gunicorn' else None,
+        'release': (plan.get('release') or {}).get('command'),
+    }
+    return plan
+
+
+def _vtuple(version):
+    return tuple(int(x) for x in version.split('.'))
+
+
+def check_schema(plan):
+    """The plan's keys against SCHEMA: a list of problems, empty when it keeps the contract."""
+    types = {'int': int, 'bool': bool, 'str': str, 'dict': dict, 'list': list}
+    problems = ['missing key %s' % k for k in SCHEMA if k not in plan]
+    problems += ['undeclared key %s' % k for k in plan if k not in SCHEMA]
+    for key, (kind, dummy) in SCHEMA.items():
+        if key in plan:
+            value = plan[key]
+            if value is None and kind.endswith('?'):
+                continue
+            if not isinstance(value, types[kind.rstrip('?')]):
+                problems.append('%s is %s, not %s' % (key, type(value).__name__, kind))
+    return problems

@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The app plan: how pyfleet judges an app's source before any host is touched.
+
+Plain Python, no Ansible imports, in sections: findings, source (files), requirements,
+python_version, processes, lockfiles, pack, and contract (what is derived). This
+module is the conductor: ``build_plan`` runs the sections over a source, and
+``run_task`` is the task the action plugin ``pyfleet.deploy.app_plan`` runs.
+
+Every finding is a ``Diagnostic`` with a stable ``code`` (see ``CODES``), the
+file and line it is about, a message and the fix. ``build_plan`` collects all of
+them instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shlex
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
+from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Findings, format_report
+from ansible_collections.pyfleet.deploy.plugins.module_utils.lockfiles import read_pipenv, read_poetry
+from ansible_collections.pyfleet.deploy.plugins.module_utils.pack import tree_problems
+from ansible_collections.pyfleet.deploy.plugins.module_utils.processes import _django_details, _plan_processes, _truthy_env
+from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import load_catalogue, parse_version_file, resolve_default_python, resolve_python
+from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import canonical_name, parse_requirements
+from ansible_collections.pyfleet.deploy.plugins.module_utils.source import (ALWAYS_EXCLUDE, _SKIP_DIRS, _add_problems, _read_texts, find_files_bounded, misspelling_of,
+                           read_ignore_file, read_text)
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python < 3.11
+    tomllib = None
+
+
+def build_plan(src, catalogue, today=None, available=None, default_python=None, allow_eol=False,
+               deny=(), near_eol_days=180, env=None, migrations=True):
+    """Inspect the app at ``src`` and return the plan (a plain dict). Reads only the platform files."""
+    findings = Findings()
+    env = env or {}
+    today = today or datetime.date.today()
+    if isinstance(today, str):
+        today = datetime.date.fromisoformat(today)
+    plan = {'src': src, 'is_python': False, 'platform': 'heroku', 'package_manager': None,
+            'requirements': None, 'python': None, 'processes': {}, 'release': None, 'web': None,
+            'django': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
+            'errors': [], 'warnings': [], 'notes': []}
+    if not src:
+        findings.add('src-missing', 'No app source was given.',
+                     'Run: ansible-playbook deploy.yml -i INVENTORY -e app_src=PATH/TO/APP')
+        return _finish(plan, findings)
+    if not os.path.isdir(src):
+        findings.add('src-missing', 'The app source %s is not a directory.' % src,
+                     'Point app_src at the directory that holds requirements.txt.')
+        return _finish(plan, findings)
+    root = src
+    try:
+        entries = {e.name: e for e in os.scandir(root)}
+    except OSError as exc:
+        findings.add('src-missing', 'Cannot list %s: %s.' % (src, exc), 'Check the path and its permissions.')
+        return _finish(plan, findings)
+    files = {n for n, e in entries.items() if e.is_file()}
+    dirs = {n for n, e in entries.items() if e.is_dir()}
+
+    # -- misspelled platform files
+    for name in sorted(files):
+        right = misspelling_of(name)
+        if right:
+            if right in files:
+                findings.add('misspelled-file-ignored',
+                             '%r sits beside %s and looks like a misspelled copy of it; as on Heroku, pyfleet will not '
+                             'guess which of the two was meant.' % (name, right),
+                             'Delete %s, or merge it into %s: git rm %s' % (shlex.quote(name), right, shlex.quote(name)),
+                             name)
+            else:
+                findings.add('misspelled-file', '%s looks like a misspelling of %s, so it would be ignored.' % (name, right),
+                             'Rename it: git mv %s %s' % (shlex.quote(name), shlex.quote(right)), name)
+
+    # -- committed virtualenvs
+    for d in sorted(dirs):
+        if os.path.isfile(os.path.join(root, d, 'pyvenv.cfg')):
+            findings.add('committed-virtualenv', 'The directory %s/ is a virtualenv inside the app source.' % d,
+                         'Remove it from git and ignore it: git rm -r --cached %s && echo "%s/" >> .gitignore'
+                         % (shlex.quote(d), d), d + '/pyvenv.cfg')
+
+    # -- package manager
+    managers = [f for f in ('requirements.txt', 'uv.lock', 'Pipfile', 'Pipfile.lock', 'poetry.lock') if f in files]
+    kinds = set()
+    for f in managers:
+        kinds.add({'requirements.txt': 'pip', 'uv.lock': 'uv', 'Pipfile': 'pipenv', 'Pipfile.lock': 'pipenv',
+                   'poetry.lock': 'poetry'}[f])
+    requirement_names = set()
+    pyproject = None
+    lock_python = None      # (version, file, line) from Pipfile.lock
+    requires_python = None  # a PEP 440 constraint the default version must satisfy
+    if 'pyproject.toml' in files and tomllib is not None:
+        text = read_text(os.path.join(root, 'pyproject.toml'), 'pyproject.toml', findings)
+        if text is not None:
+            try:
+                pyproject = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                lm = re.search(r'line (\d+)', str(exc))
+                findings.add('pyproject-invalid', 'pyproject.toml does not parse: %s.' % exc,
+                             'Fix the TOML syntax.', 'pyproject.toml', int(lm.group(1)) if lm else None)
+    if len(kinds) > 1:
+        findings.add('multiple-package-managers',
+                     'Found several package manager files: %s. pyfleet would not know which to trust.'
+                     % ', '.join(managers),
+                     'Keep exactly one: requirements.txt (pip), uv.lock + pyproject.toml (uv), Pipfile + Pipfile.lock '
+                     '(Pipenv) or poetry.lock + pyproject.toml (Poetry); delete the others.',
+                     managers[1])
+    elif kinds == {'pip'}:
+        plan['package_manager'] = 'pip'
+        reqs = parse_requirements(root, 'requirements.txt', findings, env)
+        plan['requirements'] = reqs
+        requirement_names = {r['name'] for r in reqs['requirements'] if r['name']}
+        unpinned = [r for r in reqs['requirements'] if not r['pinned']]
+        if unpinned:
+            findings.add('requirements-unpinned',
+                         '%d requirement(s) are not pinned: %s.' % (
+                             len(unpinned), ', '.join('%s (%s:%s)' % (r['name'] or r['raw'], r['file'], r['line'])
+                                                      for r in unpinned)),
+                         'Pin exact versions ("name==X.Y.Z"), e.g. with "pip freeze" or pip-tools, so every '
+                         'deploy installs the same code.', unpinned[0]['file'], unpinned[0]['line'])
+    elif kinds == {'uv'}:
+        if 'pyproject.toml' not in files:
+            findings.add('uv-lock-without-pyproject', 'uv.lock is present but pyproject.toml is not.',
+                         'Commit the pyproject.toml that uv.lock was made from.', 'uv.lock')
+        else:
+            plan['package_manager'] = 'uv'
+            deps = ((pyproject or {}).get('project') or {}).get('dependencies') or []
+            plan['requirements'] = {'files': ['pyproject.toml', 'uv.lock'], 'requirements': [], 'constraints': []}
+            for dep in deps:
+                try:
+                    requirement_names.add(canonical_name(Requirement(dep).name))
+                except (InvalidRequirement, TypeError):
+                    pass
+    elif kinds == {'pipenv'}:
+        texts = _read_texts(root, [f for f in ('Pipfile', 'Pipfile.lock') if f in files], findings)
+        if texts is not None:
+            locked = read_pipenv(texts)
+            _add_problems(findings, locked['problems'])
+            plan['package_manager'] = 'pipenv'
+            plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
+                                    'export': locked['lines'], 'env_vars': []}
+            requirement_names = locked['names']
+            if locked['python']:
+                lock_python = (locked['python'], locked['python_file'], locked['python_line'])
+    elif kinds == {'poetry'}:
+        texts = _read_texts(root, [f for f in ('poetry.lock', 'pyproject.toml') if f in files], findings)
+        if texts is not None:
+            locked = read_poetry(texts, pyproject)
+            _add_problems(findings, locked['problems'])
+            plan['package_manager'] = 'poetry'
+            plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
+                                    'export': locked['lines'], 'env_vars': []}
+            requirement_names = locked['names']
+            requires_python = locked['requires']
+    else:
+        _not_python_app(root, files, dirs, findings)
+    plan['is_python'] = bool(plan['package_manager'])
+
+    # -- Python version
+    specs = {}
+    for name in ('runtime.txt', '.python-version'):
+        if name in files:
+            text = read_text(os.path.join(root, name), name, findings)
+            if text is not None:
+                spec, line = parse_version_file(name, text, findings)
+                if spec:
+                    specs[name] = (spec, line)
+    resolve_kw = dict(today=today, available=available, allow_eol=allow_eol, deny=deny, near_eol_days=near_eol_days)
+    python = None
+    if len(specs) == 2:
+        scratch = Findings()
+        a = resolve_python(specs['runtime.txt'][0], catalogue, findings=scratch, **resolve_kw)
+        b = resolve_python(specs['.python-version'][0], catalogue, findings=Findings(), **resolve_kw)
+        if specs['runtime.txt'][0] != specs['.python-version'][0] and (not a or not b or a['version'] != b['version']):
+            findings.add('python-version-conflict',
+                         'runtime.txt asks for %s (line %d) but .python-version asks for %s (line %d).'
+                         % (specs['runtime.txt'][0], specs['runtime.txt'][1],
+                            specs['.python-version'][0], specs['.python-version'][1]),
+                         'Keep one of the two files (.python-version is the modern one), or make them agree.',
+                         'runtime.txt', specs['runtime.txt'][1])
+        else:
+            findings.add('runtime-txt-deprecated', 'runtime.txt and .python-version agree; runtime.txt is used.',
+                         'Delete runtime.txt and keep .python-version, which pyenv and uv also read.', 'runtime.txt')
+            findings.extend(scratch)
+            python = a
+            if python:
+                python.update(source='runtime.txt', source_line=specs['runtime.txt'][1])
+    elif specs:
+        name = next(iter(specs))
+        spec, line = specs[name]
+        python = resolve_python(spec, catalogue, source=name, line=line, findings=findings, **resolve_kw)
+        if python:
+            python.update(source=name, source_line=line)
+    elif lock_python:   # Heroku's order: runtime.txt, .python-version, then Pipfile.lock
+        spec, name, line = lock_python
+        python = resolve_python(spec, catalogue, source=name, line=line, findings=findings, **resolve_kw)
+        if python:
+            python.update(source=name, source_line=line)
+    elif not findings.errors() or plan['is_python']:
+        if not any(d.code in ('python-version-invalid', 'python-version-multiple', 'python-not-cpython',
+                              'file-encoding') for d in findings):
+            python = resolve_default_python(catalogue, today, default=default_python, available=available,
+                                            findings=findings, allow_eol=allow_eol, deny=deny,
+                                            near_eol_days=near_eol_days,
+                                            requires=requires_python
+                                            or ((pyproject or {}).get('project') or {}).get('requires-python'))
+            if python:
+                python.update(source='default', source_line=None)
+    if python and (pyproject or requires_python):
+        rp = requires_python or ((pyproject.get('project') or {}).get('requires-python'))
+        if rp:
+            try:
+                if Version(python['version']) not in SpecifierSet(rp):
+                    findings.add('python-version-requires-python',
+                                 'Python %s does not satisfy requires-python "%s" in pyproject.toml.' % (python['version'], rp),
+                                 'Pin a version that satisfies it in .python-version, or relax requires-python.',
+                                 'pyproject.toml')
+            except (InvalidSpecifier, InvalidVersion):
+                pass
+    plan['python'] = python
+
+    # -- processes
+    _plan_processes(plan, root, files, findings)
+
+    # -- Django
+    manage = find_files_bounded(root, 'manage.py', max_depth=3)
+    if manage:
+        if 'django' in requirement_names:
+            info = plan['django'] or _django_details(root, manage[0], findings)
+            disable = None
+            for var in ('DISABLE_COLLECTSTATIC', 'BUILD_DISABLE_COLLECTSTATIC'):
+                if _truthy_env(env.get(var)):
+                    disable = var
+                    break
+            info['collectstatic'] = disable is None
+            info['collectstatic_skip_reason'] = ('%s=%s' % (disable, env.get(disable))) if disable else None
+            info['migrate'] = bool(migrations)
+            plan['django'] = info
+        else:
+            findings.add('django-not-required', '%s exists but Django is not in the requirements.' % manage[0],
+                         'Add "Django==X.Y.Z" to requirements.txt if this is a Django app.', manage[0])
+            plan['django'] = None
+    else:
+        plan['django'] = None
+
+    # -- gunicorn availability
+    web = plan.get('web')
+    if web and web.get('mode') == 'gunicorn' and plan['package_manager'] and 'gunicorn' not in requirement_names:
+        plan['extra_packages'].append('gunicorn')
+        findings.add('gunicorn-not-required', 'The web process runs under gunicorn, which is not a requirement.',
+                     'Add "gunicorn==X.Y.Z" to your requirements to choose its version.',
+                     plan['requirements']['files'][0] if plan.get('requirements') else None)
+
+    # -- what not to ship, and what in the rest cannot be shipped safely
+    for ign in ('.slugignore', '.leanignore'):
+        if ign in files:
+            for pat in read_ignore_file(os.path.join(root, ign)):
+                if pat not in plan['ship_exclude']:
+                    plan['ship_exclude'].append(pat)
+    for rel, message, fix in tree_problems(root, plan['ship_exclude']):
+        findings.add('special-file' if 'not a regular file' in message else 'symlink-outside', message, fix, rel)
+    return _finish(plan, findings)
+
+
+def _not_python_app(root, files, dirs, findings):
+    """Heroku prints a checklist; pyfleet adds what it actually found and where the app may be instead."""
+    shown = sorted(files | {d + '/' for d in dirs})
+    listing = ', '.join(shown[:25]) + (', ... (%d more)' % (len(shown) - 25) if len(shown) > 25 else '')
+    nested = []
+    for d in sorted(dirs):
+        if d.startswith('.') or d in _SKIP_DIRS:
+            continue
+        for f in ('requirements.txt', 'uv.lock', 'manage.py'):
+            if os.path.isfile(os.path.join(root, d, f)):
+                nested.append('%s/%s' % (d, f))
+    checklist = [
+        '1. requirements.txt (pip; an empty file means no dependencies), uv.lock with pyproject.toml (uv), '
+        'Pipfile with Pipfile.lock (Pipenv) or poetry.lock with pyproject.toml (Poetry) must be in the root of '
+        'the app source.',
+        '2. app_src must point at that root: %s' % (
+            'found %s, so try app_src=%s' % (', '.join(nested), os.path.join(root, nested[0].split('/')[0]))
+            if nested else 'no subfolder holds one either.'),
+        '3. The file name must be exact and lower case (see any misspelled-file finding above).',
+        '4. The file must be committed/shipped: check .gitignore, .slugignore and .leanignore.',
+    ]
+    if 'setup.py' in files or 'pyproject.toml' in files:
+        checklist.append('5. %s alone is not enough: add a requirements.txt that installs the project ("-e ." '
+                         'or "."), or lock it with "uv lock".' % ('setup.py' if 'setup.py' in files else 'pyproject.toml'))
+    findings.add('not-python-app',
+                 'No Python package manager file in the app root. It contains: %s.' % (listing or 'nothing'),
+                 '\n'.join(checklist), None)
+
+
+def _finish(plan, findings):
+    for d in findings:
+        plan[{'error': 'errors', 'warning': 'warnings', 'note': 'notes'}[d.severity]].append(d.as_dict())
+    plan['ok'] = not plan['errors']
+    return plan
+
+
+# --------------------------------------------------------------------------
+# The pyfleet.deploy.app_plan task (the action plugin runs it; the module file documents it)
+# --------------------------------------------------------------------------
+ARGUMENT_SPEC = dict(
+    src=dict(type='path', required=True),
+    catalogue_file=dict(type='path'),
+    catalogue=dict(type='dict'),
+    catalogue_overrides=dict(type='dict', default={}),
+    available_versions=dict(type='list', elements='str'),
+    default_python=dict(type='str'),
+    allow_eol=dict(type='bool', default=False),
+    deny_versions=dict(type='list', elements='str', default=[]),
+    near_eol_days=dict(type='int', default=180),
+    env=dict(type='dict', default={}, no_log=True),
+    migrations=dict(type='bool', default=True),
+    today=dict(type='str'),
+    fail_on_error=dict(type='bool', default=True),
+    **contract.ARGUMENT_SPEC
+)
+ARGUMENT_RULES = dict(required_one_of=[('catalogue_file', 'catalogue')],
+                      mutually_exclusive=[('catalogue_file', 'catalogue')])
+
+
+def run_task(p):
+    """The task's result for validated parameters ``p``: a dict with ``plan``, ``report`` and
+    ``warnings`` (one line each), and ``failed``/``msg`` when the app cannot be deployed."""
+    try:
+        catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
+    except (OSError, ValueError) as exc:
+        return dict(failed=True, msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
+    try:
+        plan = build_plan(
+            p['src'], catalogue, today=p['today'], available=p['available_versions'],
+            default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
+            near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
+    except ValueError as exc:   # the controller lacks a library the rules need (pathspec)
+        return dict(failed=True, msg='pyfleet.deploy.app_plan: %s' % exc)
+    findings = Findings()
+    contract.derive(plan, p, p['env'], findings)
+    _finish(plan, findings)
+    report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
+    result = dict(changed=False, plan=plan, report=report,
+                  warnings=['%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix'])
+                            for w in plan['warnings']])
+    if plan['errors'] and p['fail_on_error']:
+        # the findings, once, in the message: not the plan (a hundred lines), nor the warnings again
+        return dict(changed=False, failed=True, msg='The app at %s cannot be deployed (%d error(s)):\n%s'
+                    % (p['src'], len(plan['errors']), report))
+    return result

@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Processes: the Procfile, leanengine.yaml run:, wsgi.py/app.py, and Django's entry points."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+
+import yaml
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils.source import find_files_bounded, read_text
+
+
+# --------------------------------------------------------------------------
+# Processes
+# --------------------------------------------------------------------------
+PROC_NAME_RE = re.compile(r'^[A-Za-z0-9_-]+$')
+
+
+def parse_procfile(text, findings, rel='Procfile'):
+    """Procfile text -> ordered dict name -> {command, line}."""
+    procs = {}
+    for number, raw in enumerate(text.split('\n'), 1):
+        line = raw.strip()
+        if not line or line.startswith('#'):
+            continue
+        name, colon, command = line.partition(':')
+        name, command = name.strip(), command.strip()
+        if not colon or len(name.split()) > 1:
+            words = line.split(None, 1)
+            guess = ('%s: %s' % (words[0], words[1]) if len(words) == 2 and PROC_NAME_RE.match(words[0])
+                     else 'web: gunicorn app:app')
+            findings.add('procfile-invalid-line', 'Line %d is not "name: command": %r.' % (number, line),
+                         'Write "%s".' % guess, rel, number)
+            continue
+        if not PROC_NAME_RE.match(name):
+            findings.add('procfile-invalid-name', 'Process name %r may only use letters, digits, "_" and "-".' % name,
+                         'Rename it, e.g. "%s".' % (re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_') or 'web'),
+                         rel, number)
+            continue
+        if not command:
+            findings.add('procfile-empty-command', 'Process %r has no command.' % name,
+                         'Write the command after the colon, e.g. "%s: gunicorn app:app".' % name, rel, number)
+            continue
+        if name in procs:
+            findings.add('procfile-duplicate', 'Process %r is declared on line %d and again on line %d.'
+                         % (name, procs[name]['line'], number),
+                         'Keep one "%s:" line.' % name, rel, number)
+            continue
+        procs[name] = {'command': command, 'line': number}
+    if not procs and not findings.errors():
+        findings.add('procfile-empty', 'The Procfile declares no process.',
+                     'Add a line such as "web: gunicorn app:app".', rel, None)
+    return procs
+
+
+_GUNICORN_VALUE_OPTS = {'-b', '--bind', '-w', '--workers', '-k', '--worker-class', '-t', '--timeout', '-c',
+                        '--config', '--threads', '--chdir', '--pythonpath', '--log-level', '-n', '--name',
+                        '--max-requests', '--max-requests-jitter', '--graceful-timeout', '--keep-alive',
+                        '--access-logfile', '--error-logfile', '--access-logformat', '-e', '--env',
+                        '--worker-connections', '--forwarded-allow-ips', '--limit-request-line',
+                        '--limit-request-fields', '--limit-request-field_size', '-u', '--user', '-g', '--group',
+                        '-m', '--umask', '--log-config', '--statsd-host', '--proxy-allow-from', '--paste',
+                        '--worker-tmp-dir', '--backlog', '-p', '--pid', '--capture-output'}
+
+
+def classify_web(command):
+    """A web command -> how pyfleet serves it.
+
+    'gunicorn': pyfleet runs gunicorn on its own unix socket with the app's
+    module and the remaining options; 'command': the command binds $PORT.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return {'mode': 'command', 'command': command}
+    # strip leading VAR=value assignments and "env"
+    while argv and (argv[0] == 'env' or re.match(r'^[A-Za-z_][A-Za-z0-9_]*=', argv[0])):
+        argv.pop(0)
+    if argv[:3] in (['python', '-m', 'gunicorn'], ['python3', '-m', 'gunicorn']):
+        argv = ['gunicorn'] + argv[3:]
+    if not argv or os.path.basename(argv[0]) != 'gunicorn':
+        return {'mode': 'command', 'command': command}
+    app, options, dropped = None, [], []
+    i = 1
+    while i < len(argv):
+        tok = argv[i]
+        # "--opt=value" and "-w4" carry their value; a bare value option takes the next word
+        takes_next = tok in _GUNICORN_VALUE_OPTS
+        words = argv[i:i + 2] if takes_next else argv[i:i + 1]
+        i += len(words)
+        if not tok.startswith('-'):
+            if app is None:
+                app = tok
+            else:
+                options.append(tok)
+        elif tok in ('-b', '--bind') or tok.startswith('--bind=') or (tok.startswith('-b') and tok[1] != '-'):
+            dropped.append(' '.join(words))
+        else:
+            options.extend(words)
+    if app is None:
+        return {'mode': 'command', 'command': command}
+    chdir, rest, i = '.', [], 0
+    while i < len(options):   # --chdir is kept apart: pyfleet points it into the release
+        if options[i] == '--chdir' and i + 1 < len(options):
+            chdir, i = options[i + 1], i + 2
+            continue
+        if options[i].startswith('--chdir='):
+            chdir = options[i].split('=', 1)[1]
+        else:
+            rest.append(options[i])
+        i += 1
+    return {'mode': 'gunicorn', 'wsgi_app': app, 'gunicorn_args': rest, 'dropped_args': dropped,
+            'command': command, 'chdir': chdir.strip('/') or '.'}
+
+
+def _defines_name(path, rel, name, findings):
+    """Does the Python file define ``name`` at top level? None when it does not parse."""
+    text = read_text(path, rel, findings)
+    if text is None:
+        return None
+    try:
+        tree = ast.parse(text, filename=rel)
+    except SyntaxError as exc:
+        findings.add('python-syntax-error', '%s does not parse: %s.' % (rel, exc.msg),
+                     'Fix the syntax error at line %s.' % exc.lineno, rel, exc.lineno)
+        return None
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if (alias.asname or alias.name.split('.')[0]) == name:
+                    return True
+        elif isinstance(node, (ast.If, ast.Try)):
+            # definitions guarded by if/try at top level still count
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Store):
+                    return True
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name) and sub.id == name:
+                    return True
+    return False
+
+
+def _truthy_env(value):
+    return value is not None and str(value).strip() not in ('', '0')
+
+
+def _django_details(root, manage_rel, findings):
+    """Settings module, project package and WSGI app for a Django project, read without importing."""
+    base = os.path.dirname(manage_rel)
+    info = {'manage_py': manage_rel, 'chdir': base or '.', 'settings_module': None, 'wsgi_app': None}
+    text = read_text(os.path.join(root, manage_rel), manage_rel, findings)
+    if text is None:
+        return info
+    m = re.search(r'''DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]''', text)
+    if m:
+        info['settings_module'] = m.group(1)
+        mod_path = os.path.join(root, base, *m.group(1).split('.'))
+        for cand in (mod_path + '.py', os.path.join(mod_path, '__init__.py'), os.path.join(mod_path, 'base.py'),
+                     os.path.join(mod_path, 'production.py')):
+            if os.path.isfile(cand):
+                try:
+                    with open(cand, 'rb') as fh:
+                        stext = fh.read(262144).decode('utf-8', 'replace')
+                except OSError:
+                    continue
+                wm = re.search(r'''^WSGI_APPLICATION\s*=\s*['"]([\w.]+)['"]''', stext, re.M)
+                if wm:
+                    mod, _, attr = wm.group(1).rpartition('.')
+                    info['wsgi_app'] = '%s:%s' % (mod, attr)
+                    break
+    if not info['wsgi_app']:
+        findings.add('django-settings-unknown',
+                     'Could not find WSGI_APPLICATION in the settings named by %s.' % manage_rel,
+                     'Set WSGI_APPLICATION = "<project>.wsgi.application" in settings, or add a Procfile '
+                     'with "web: gunicorn <project>.wsgi".', manage_rel)
+    return info
+
+
+def _plan_processes(plan, root, files, findings):
+    procs = {}
+    if 'leanengine.yaml' in files:
+        plan['platform'] = 'leanengine'
+    if 'Procfile' in files:
+        text = read_text(os.path.join(root, 'Procfile'), 'Procfile', findings)
+        if text is not None:
+            for name, p in parse_procfile(text, findings).items():
+                procs[name] = {'command': p['command'], 'source': 'Procfile', 'line': p['line']}
+    else:
+        web = _detect_web(root, files, findings, plan)
+        if web:
+            procs['web'] = web
+    release = procs.pop('release', None)
+    for name, p in procs.items():
+        p['name'] = name
+        if name == 'web':
+            p.update(classify_web(p['command']))
+            if p.get('dropped_args'):
+                findings.add('gunicorn-bind-ignored',
+                             'The web command binds itself (%s); pyfleet binds gunicorn to a unix socket behind nginx.'
+                             % ', '.join(p['dropped_args']),
+                             'Nothing to do; remove the --bind option to silence this.', p['source'], p.get('line'))
+        else:
+            p['mode'] = 'command'
+    plan['processes'] = procs
+    plan['release'] = release
+    plan['web'] = procs.get('web')
+
+
+def _detect_web(root, files, findings, plan):
+    """The web process when there is no Procfile: leanengine.yaml, wsgi.py, Django, app.py."""
+    checked = []
+    if 'leanengine.yaml' in files:
+        text = read_text(os.path.join(root, 'leanengine.yaml'), 'leanengine.yaml', findings)
+        if text is not None:
+            try:
+                data = yaml.safe_load(text) if text.strip() else {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, 'problem_mark', None)
+                findings.add('leanengine-yaml-invalid', 'leanengine.yaml is not valid YAML: %s.'
+                             % (getattr(exc, 'problem', None) or exc),
+                             'Fix the YAML syntax; the file needs e.g. "run: python app.py".', 'leanengine.yaml',
+                             mark.line + 1 if mark else None)
+                return None
+            run = data.get('run') if isinstance(data, dict) else None
+            if run is not None and (not isinstance(run, str) or not run.strip()):
+                findings.add('leanengine-yaml-invalid', 'leanengine.yaml run: must be a command string.',
+                             'Write e.g. "run: python app.py".', 'leanengine.yaml', _line_of(text, 'run'))
+                return None
+            if run:
+                return {'command': run.strip(), 'source': 'leanengine.yaml', 'line': _line_of(text, 'run')}
+        checked.append('leanengine.yaml has no run:')
+    web = _module_entry(root, files, 'wsgi.py', 'application', checked, findings)
+    if web is not None:
+        return web or None
+    manage = find_files_bounded(root, 'manage.py', max_depth=3)
+    if manage:
+        info = _django_details(root, manage[0], findings)
+        if info['wsgi_app']:
+            plan['django'] = info
+            cmd = 'gunicorn %s' % info['wsgi_app']
+            if info['chdir'] not in ('.', ''):
+                cmd = 'gunicorn --chdir %s %s' % (shlex.quote(info['chdir']), info['wsgi_app'])
+            return {'command': cmd, 'source': manage[0], 'line': None}
+        checked.append('%s names no WSGI_APPLICATION' % manage[0])
+    web = _module_entry(root, files, 'app.py', 'app', checked, findings)
+    if web is not None:
+        return web or None
+    if plan.get('package_manager') or not findings.errors():
+        findings.add('no-web-process',
+                     'pyfleet cannot tell how to start this app%s.' % (' (%s)' % '; '.join(checked) if checked else ''),
+                     'Add a Procfile, e.g. "web: gunicorn myapp.wsgi" (WSGI) or "web: python app.py" (binds $PORT). '
+                     'Without one pyfleet looks, in order, for leanengine.yaml run:, wsgi.py with "application", '
+                     'a Django manage.py with WSGI_APPLICATION, and app.py with "app".', 'Procfile')
+    return None
+
+
+def _module_entry(root, files, filename, attr, checked, findings):
+    """`gunicorn module:attr` when ``filename`` defines ``attr`` at top level.
+
+    None when the file is absent or lacks ``attr`` (noted in ``checked``), so the
+    search goes on; False when it does not parse (a finding was added), so it stops.
+    """
+    if filename not in files:
+        return None
+    ok = _defines_name(os.path.join(root, filename), filename, attr, findings)
+    if ok:
+        return {'command': 'gunicorn %s:%s' % (filename[:-3], attr), 'source': filename, 'line': None}
+    if ok is False:
+        checked.append('%s defines no top-level "%s"' % (filename, attr))
+        return None
+    return False
+
+
+def _line_of(text, key):
+    for number, line in enumerate(text.split('\n'), 1):
+        if re.match(r'^%s\s*:' % re.escape(key), line):
+            return number
+    return None

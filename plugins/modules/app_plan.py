@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: app_plan
+short_description: Inspect a Python app's source and return pyfleet's deploy plan
+description:
+  - Reads an app source directory the way a Python PaaS buildpack does (Heroku, Cloud Foundry, Rainbond,
+    LeanCloud LeanEngine) and returns the plan every later pyfleet role follows - the package manager,
+    the requirements as pip reads them, the resolved CPython version and where it came from, the
+    processes, the Django steps and what must not be shipped.
+  - Read-only. Only the platform files are read (requirements, version files, Procfile, leanengine.yaml,
+    entry points); the tree is never walked in full.
+  - Every finding carries a stable code, the file, the line and the fix. All errors are reported at once.
+  - It runs on the controller, where the app source lives; an action plugin of the same name does the work
+    there without a round-trip.
+version_added: "0.1.0"
+author: pyfleet contributors
+options:
+  src:
+    description: Path of the app source directory on the host the module runs on.
+    type: path
+    required: true
+  catalogue_file:
+    description:
+      - The CPython version catalogue (YAML) - each minor's newest patch, end-of-life date and status.
+      - Required unless O(catalogue) is given.
+    type: path
+  catalogue:
+    description: The catalogue as data, instead of O(catalogue_file).
+    type: dict
+  catalogue_overrides:
+    description: 'Merged over the catalogue, per minor, e.g. C({minors: {"3.13": {latest: "3.13.16"}}}).'
+    type: dict
+    default: {}
+  available_versions:
+    description:
+      - Versions that can actually be installed, e.g. a mirror's listing (C(3.11.2) or C(Python-3.11.2.tgz)).
+      - When given, C(X.Y) resolves to the newest listed C(X.Y.Z), and a version not listed is an error.
+    type: list
+    elements: str
+  default_python:
+    description: The minor used when the app names no version. Defaults to the catalogue's C(default).
+    type: str
+  allow_eol:
+    description: Accept end-of-life minors (a warning instead of an error), for legacy apps.
+    type: bool
+    default: false
+  deny_versions:
+    description: Exact versions that are refused, e.g. C([3.4.5, 3.4.6, 3.5.3]).
+    type: list
+    elements: str
+    default: []
+  near_eol_days:
+    description: Warn when the minor reaches end of life within this many days.
+    type: int
+    default: 180
+  env:
+    description: The app's environment variables (C(DISABLE_COLLECTSTATIC), C(BUILD_DISABLE_COLLECTSTATIC)).
+    type: dict
+    default: {}
+  migrations:
+    description: Plan Django migrations.
+    type: bool
+    default: true
+  today:
+    description: The date used for end-of-life checks, C(YYYY-MM-DD). Defaults to today.
+    type: str
+  fail_on_error:
+    description: Fail the task when the plan has errors. When false, the errors are only returned.
+    type: bool
+    default: true
+  name:
+    description: The app's name (its account, paths and units). Empty means the source directory's name, lower case.
+    type: str
+    default: ""
+  pyenv_root:
+    description: Where pyenv lives on the hosts; RV(plan.python.interpreter) is under it.
+    type: path
+    default: /opt/pyenv
+  apps_root:
+    description: Where the apps live on the hosts (RV(plan.layout.root) is C(<apps_root>/<name>)).
+    type: path
+    default: /srv
+  config_root:
+    description: Where the apps' environment files live on the hosts.
+    type: path
+    default: /etc/pyfleet
+  release_cache:
+    description: Where release archives are kept on the controller (a folder per app under it).
+    type: path
+    default: ~/.cache/pyfleet/releases
+  pip_spec:
+    description: pip for new virtualenvs; empty keeps the interpreter's bundled pip. Part of the lock inputs.
+    type: str
+    default: ""
+  uv_spec:
+    description: uv for uv apps. Part of the lock inputs.
+    type: str
+    default: ""
+  extra_specs:
+    description: Package name to the pinned spec pyfleet installs when the app needs it but did not list it.
+    type: dict
+    default: {}
+  web_port:
+    description: The web instance's port (C($PORT)); gunicorn's socket is named by it.
+    type: int
+    default: 8000
+  process_counts:
+    description: 'Instances of each non-web process, e.g. C({worker: 2}); a process not listed runs once.'
+    type: dict
+    default: {}
+  import_check:
+    description: Import the WSGI app before the switch (a build step).
+    type: bool
+    default: true
+requirements:
+  - packaging
+  - PyYAML
+notes:
+  - Supports check mode; it never changes anything.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+'''
+
+EXAMPLES = r'''
+- name: Plan the app
+  pyfleet.deploy.app_plan:
+    src: "{{ app_src }}"
+    name: hello
+    catalogue_file: "{{ role_path }}/files/python-versions.yml"
+    available_versions: ["3.11.2", "3.13.5"]
+    env: "{{ app_env }}"
+  register: plan
+
+- name: Show the Python it resolved
+  ansible.builtin.debug:
+    msg: "Python {{ plan.plan.python.version }} from {{ plan.plan.python.source }}"
+'''
+
+RETURN = r'''
+plan:
+  description: The deploy plan.
+  returned: always
+  type: dict
+  contains:
+    schema:
+      description: The plan's schema version (see the README's "The plan"); it changes when a key changes meaning.
+      type: int
+    ok:
+      description: True when there are no errors.
+      type: bool
+    name:
+      description: The app's name.
+      type: str
+    layout:
+      description: The host's paths (C(root), C(releases), C(venvs), C(shared), C(cache), C(current), C(env_dir),
+        C(env_file), C(state_dir), C(runtime_dir)), the unit names (C(unit_prefix), C(target)), C(nft_table), and
+        C(release_cache) on the controller.
+      type: dict
+    venv:
+      description: The virtualenv - C(path), C(key) (of the lock inputs), C(lock) (the inputs), C(extra), C(seed).
+      type: dict
+    units:
+      description: C(instances) (the unit names to run) and C(templates) (the unit files).
+      type: dict
+    build:
+      description: The build steps - C(collectstatic), C(migrate), C(import_check) (a WSGI app or null), C(release).
+      type: dict
+    package_manager:
+      description: C(pip), C(uv), C(pipenv) or C(poetry).
+      type: str
+    requirements:
+      description: Files read, requirements (name, specifier, kind, file, line, pinned), index options.
+      type: dict
+    python:
+      description: Resolved C(version), C(minor), C(source) (C(runtime.txt), C(.python-version), C(default)), C(eol),
+        C(status), and C(prefix) and C(interpreter) under O(pyenv_root).
+      type: dict
+    processes:
+      description: Process name to command; C(web) has C(mode) C(gunicorn) (WSGI app on a socket) or C(command) (binds C($PORT)).
+      type: dict
+    release:
+      description: The Procfile's C(release) command, run once per deploy before the switch, or null.
+      type: dict
+    web:
+      description: The web process with C(port), C(socket) and C(upstream) (what nginx proxies to), or null for a
+        worker-only app.
+      type: dict
+    platform:
+      description: C(heroku) or C(leanengine) (adds C(LEANCLOUD_APP_PORT)).
+      type: str
+    django:
+      description: Null, or C(manage_py), C(chdir), C(settings_module), C(collectstatic), C(migrate).
+      type: dict
+    ship_exclude:
+      description: Patterns that must not be shipped.
+      type: list
+    extra_packages:
+      description: Packages pyfleet installs besides the app's requirements (gunicorn when missing).
+      type: list
+    errors:
+      description: Findings that stop the deploy, each with code, file, line, message and fix.
+      type: list
+    warnings:
+      description: Findings that do not stop the deploy.
+      type: list
+    notes:
+      description: Informational findings.
+      type: list
+report:
+  description: All findings as text, errors first.
+  returned: always
+  type: str
+'''

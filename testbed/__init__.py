@@ -1,0 +1,3 @@
+"""pyfleet's test bed: systemd-nspawn machines, the CPython mirror, and the demo. Developer tooling, not
+part of the collection (galaxy.yml leaves it out). Run it as ./pyfleet testbed ... or python -m testbed ...
+"""

@@ -1,0 +1,133 @@
+"""The plan as a contract (module_utils/contract.py): the schema, the layout, the lock key, the units."""
+import os
+import re
+
+import pytest
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
+from helpers import CATALOGUE, ROOT, codes, write_tree
+
+FLASK = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n',
+         'wsgi.py': 'from flask import Flask\napplication = Flask(__name__)\n'}
+
+
+def plan_of(rules, src, **inputs):
+    params = dict(src=src, catalogue_file=CATALOGUE, catalogue=None, catalogue_overrides={}, available_versions=None,
+                  default_python=None, allow_eol=False, deny_versions=[], near_eol_days=180, env={},
+                  migrations=True, today='2026-11-22', fail_on_error=False)
+    params.update({k: v['default'] for k, v in contract.ARGUMENT_SPEC.items()})
+    params.update(inputs)
+    return rules.run_task(params)['plan']
+
+
+@pytest.mark.parametrize('example', sorted(os.listdir(os.path.join(ROOT, 'examples'))))
+def test_every_example_keeps_the_schema(rules, example):
+    plan = plan_of(rules, os.path.join(ROOT, 'examples', example))
+    assert plan['ok'], plan['errors']
+    assert contract.check_schema(plan) == []
+    assert plan['schema'] == contract.SCHEMA_VERSION
+
+
+def test_a_failed_plan_keeps_the_schema_too(rules):
+    plan = plan_of(rules, os.path.join(ROOT, 'tests', 'fixtures', 'bad-app'))
+    assert not plan['ok'] and contract.check_schema(plan) == []
+    assert plan['venv'] is None
+
+
+def test_check_schema_names_what_breaks_it(rules, tmp_path):
+    plan = plan_of(rules, write_tree(tmp_path / 'app', FLASK))
+    plan['surprise'] = 1
+    plan['units'] = []
+    del plan['layout']
+    assert sorted(contract.check_schema(plan)) == ['missing key layout', 'undeclared key surprise',
+                                                   'units is list, not dict']
+
+
+def test_readme_documents_every_key_of_the_plan():
+    with open(os.path.join(ROOT, 'README.md')) as fh:
+        readme = fh.read()
+    section = readme[readme.index('## The plan'):]
+    section = section[:section.index('\n## ', 4)]
+    assert 'schema %d' % contract.SCHEMA_VERSION in section
+    missing = [k for k in contract.SCHEMA if '| `%s` |' % k not in section]
+    assert not missing, 'the README\'s "The plan" lacks %s' % missing
+
+
+def test_layout_and_interpreter_derive_from_the_name_and_the_roots(rules, tmp_path):
+    src = write_tree(tmp_path / 'My_Shop.v2', FLASK)
+    plan = plan_of(rules, src, pyenv_root='/usr/local/pyenv', apps_root='/opt/apps', release_cache=str(tmp_path / 'c'))
+    assert plan['name'] == 'my-shop-v2'
+    layout = plan['layout']
+    assert layout['root'] == '/opt/apps/my-shop-v2' and layout['current'] == '/opt/apps/my-shop-v2/current'
+    assert layout['env_file'] == '/etc/pyfleet/my-shop-v2/env'
+    assert layout['target'] == 'pyfleet-my-shop-v2.target' and layout['nft_table'] == 'pyfleet_my_shop_v2'
+    assert layout['release_cache'] == str(tmp_path / 'c' / 'my-shop-v2')
+    version = plan['python']['version']
+    assert plan['python']['interpreter'] == '/usr/local/pyenv/versions/%s/bin/python3' % version
+    assert plan['python']['minor'] == '.'.join(version.split('.')[:2])
+    assert plan['venv']['path'].startswith('/opt/apps/my-shop-v2/venvs/')
+
+
+def test_an_unusable_name_is_an_error_that_says_how_to_set_one(rules, tmp_path):
+    plan = plan_of(rules, write_tree(tmp_path / '2fast', FLASK))
+    assert codes(plan, 'error') == ['app-name-invalid'] and 'app_name=' in plan['errors'][0]['fix']
+    assert 'source directory' in plan['errors'][0]['message']
+    assert plan_of(rules, str(tmp_path / '2fast'), name='fast')['ok']
+    assert codes(plan_of(rules, str(tmp_path / '2fast'), name='Root'), 'error') == ['app-name-invalid']
+
+
+def test_the_lock_key_follows_the_inputs_and_not_the_code(rules, tmp_path):
+    src = write_tree(tmp_path / 'app', dict(FLASK, **{'requirements.txt': 'flask==3.1.3\n-r more.txt\n',
+                                                      'more.txt': 'gunicorn==27.0.1\n'}))
+    key = plan_of(rules, src)['venv']['key']
+    assert re.match(r'^[0-9a-f]{16}$', key)
+    assert plan_of(rules, src)['venv']['key'] == key                     # the same inputs, the same key
+    write_tree(src, {'wsgi.py': FLASK['wsgi.py'] + '# a code change\n'})
+    assert plan_of(rules, src)['venv']['key'] == key                     # code is not a lock input
+    write_tree(src, {'more.txt': 'gunicorn==27.0.0\n'})                  # an included file is
+    moved = plan_of(rules, src)
+    assert moved['venv']['key'] != key and set(moved['venv']['lock']['files']) == {'requirements.txt', 'more.txt'}
+    assert plan_of(rules, src, pip_spec='pip==26.3')['venv']['key'] != moved['venv']['key']
+    assert plan_of(rules, src, pyenv_root='/elsewhere')['venv']['key'] != moved['venv']['key']
+
+
+def test_the_values_of_the_variables_requirements_name_are_lock_inputs_as_a_digest(rules, tmp_path):
+    src = write_tree(tmp_path / 'app', dict(FLASK, **{'requirements.txt': 'flask==3.1.3\n${PRIVATE_WHEEL}\n'}))
+    one = plan_of(rules, src, env={'PRIVATE_WHEEL': 'https://u:s3cret@example.invalid/a.whl', 'OTHER': '1'})
+    two = plan_of(rules, src, env={'PRIVATE_WHEEL': 'https://u:s3cret@example.invalid/b.whl', 'OTHER': '1'})
+    three = plan_of(rules, src, env={'PRIVATE_WHEEL': 'https://u:s3cret@example.invalid/a.whl', 'OTHER': '2'})
+    assert one['venv']['key'] != two['venv']['key'] and one['venv']['key'] == three['venv']['key']
+    assert 's3cret' not in repr(one['venv'])
+
+
+def test_extra_packages_are_pinned_by_the_operators_specs(rules, tmp_path):
+    src = write_tree(tmp_path / 'app', dict(FLASK, **{'requirements.txt': 'flask==3.1.3\n'}))
+    plan = plan_of(rules, src, extra_specs={'gunicorn': 'gunicorn==23.0.0'})
+    assert plan['venv']['extra'] == ['gunicorn==23.0.0'] and plan['venv']['lock']['extra'] == ['gunicorn==23.0.0']
+
+
+def test_units_web_instance_and_build_steps(rules, tmp_path):
+    src = write_tree(tmp_path / 'shop', dict(FLASK, Procfile='web: gunicorn wsgi:application\nworker: python w.py\n'
+                                                       'clock: python c.py\nrelease: python migrate.py\n'))
+    plan = plan_of(rules, src, web_port=8100, process_counts={'worker': 2, 'clock': 0})
+    assert plan['units']['instances'] == ['pyfleet-shop-web@8100.service', 'pyfleet-shop-worker@1.service',
+                                          'pyfleet-shop-worker@2.service']
+    assert plan['units']['templates'] == ['pyfleet-shop-web@.service', 'pyfleet-shop-worker@.service',
+                                          'pyfleet-shop-clock@.service']
+    assert plan['web']['socket'] == '/run/pyfleet-shop/web-8100.sock'
+    assert plan['web']['upstream'] == 'unix:/run/pyfleet-shop/web-8100.sock'
+    assert plan['build'] == {'collectstatic': False, 'migrate': False, 'import_check': 'wsgi:application',
+                             'release': 'python migrate.py'}
+    assert plan_of(rules, src, import_check=False)['build']['import_check'] is None
+
+
+def test_a_command_web_process_is_proxied_on_loopback_and_not_import_checked(rules):
+    plan = plan_of(rules, os.path.join(ROOT, 'examples', 'leanengine'), web_port=8300)
+    assert plan['web']['mode'] == 'command' and plan['web']['upstream'] == '127.0.0.1:8300'
+    assert plan['build']['import_check'] is None
+
+
+def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
+    src = write_tree(tmp_path / 'jobs', {'requirements.txt': 'rq==2.6.0\n', 'Procfile': 'worker: rq worker\n'})
+    plan = plan_of(rules, src)
+    assert plan['web'] is None and plan['units']['instances'] == ['pyfleet-jobs-worker@1.service']

@@ -1,0 +1,161 @@
+"""Processes and Django (module_utils/processes.py), through the plan. One fixture app per rule."""
+import pytest
+
+from helpers import codes, finding
+
+FLASK_WSGI = 'from flask import Flask\napp = Flask(__name__)\napplication = app\n'
+BASIC = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n', 'wsgi.py': FLASK_WSGI}
+
+
+def with_files(**extra):
+    files = dict(BASIC)
+    files.update({k.replace('__', '.').replace('DOT', '.'): v for k, v in extra.items()})
+    return files
+
+
+# ---------------------------------------------------------------- processes
+def test_procfile_processes(make_plan):
+    plan = make_plan(with_files(Procfile='# processes\nweb: gunicorn hello:app --workers 3\n'
+                                        'worker: python worker.py\nrelease: python manage.py migrate\n'
+                                        'clock_2: python clock.py\n'))
+    assert set(plan['processes']) == {'web', 'worker', 'clock_2'}
+    assert plan['release']['command'] == 'python manage.py migrate'
+    assert plan['web']['wsgi_app'] == 'hello:app' and plan['web']['gunicorn_args'] == ['--workers', '3']
+    assert plan['processes']['worker']['mode'] == 'command'
+
+
+def test_worker_only_app_is_fine(make_plan):
+    plan = make_plan({'requirements.txt': '', 'Procfile': 'worker: python worker.py\n'})
+    assert plan['ok'] and plan['web'] is None
+
+
+@pytest.mark.parametrize('text,code,line', [
+    ('web: gunicorn a:app\nweb: gunicorn b:app\n', 'procfile-duplicate', 2),
+    ('web:\n', 'procfile-empty-command', 1),
+    ('web:   \n', 'procfile-empty-command', 1),
+    ('web gunicorn a:app\n', 'procfile-invalid-line', 1),
+    ('web.1: gunicorn a:app\n', 'procfile-invalid-name', 1),
+    ('my web: gunicorn a:app\n', 'procfile-invalid-line', 1),
+    ('wéb: gunicorn a:app\n', 'procfile-invalid-name', 1),
+    ('# nothing\n\n', 'procfile-empty', None),
+])
+def test_procfile_errors(make_plan, text, code, line):
+    d = finding(make_plan(with_files(Procfile=text)), code)
+    assert d['line'] == line and d['file'] == 'Procfile'
+
+
+def test_procfile_crlf(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\r\nworker: python w.py\r\n'))
+    assert plan['ok'] and plan['processes']['worker']['command'] == 'python w.py'
+
+
+def test_gunicorn_bind_is_replaced(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app --bind 0.0.0.0:$PORT\n'))
+    assert 'gunicorn-bind-ignored' in codes(plan, 'note')
+    assert plan['web']['dropped_args'] == ['--bind 0.0.0.0:$PORT']
+
+
+def test_command_web_binds_port(make_plan):
+    plan = make_plan({'requirements.txt': 'uvicorn==0.30.0\n', 'Procfile': 'web: uvicorn main:app --port $PORT\n'})
+    assert plan['web']['mode'] == 'command' and 'gunicorn' not in plan['extra_packages']
+
+
+def test_leanengine_run(make_plan):
+    plan = make_plan({'requirements.txt': '', 'leanengine.yaml': 'run: python app.py\n', 'app.py': 'print(1)\n'})
+    assert plan['platform'] == 'leanengine' and plan['web']['mode'] == 'command'
+    assert plan['web']['command'] == 'python app.py' and plan['web']['source'] == 'leanengine.yaml'
+
+
+def test_leanengine_invalid_yaml(make_plan):
+    plan = make_plan({'requirements.txt': '', 'leanengine.yaml': 'run: [python app.py\n'})
+    d = finding(plan, 'leanengine-yaml-invalid')
+    assert d['line'] is not None
+
+
+def test_procfile_wins_over_wsgi(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\n'))
+    assert plan['web']['wsgi_app'] == 'hello:app'
+
+
+def test_wsgi_py_without_application_falls_through_to_app_py(make_plan):
+    plan = make_plan({'requirements.txt': '', 'wsgi.py': 'app = 1\n', 'app.py': 'from flask import Flask\napp = Flask(__name__)\n'})
+    assert plan['web']['wsgi_app'] == 'app:app'
+
+
+def test_wsgi_application_by_import(make_plan):
+    plan = make_plan({'requirements.txt': '', 'wsgi.py': 'from myproj.main import app as application\n'})
+    assert plan['web']['wsgi_app'] == 'wsgi:application'
+
+
+def test_wsgi_syntax_error_has_line(make_plan):
+    plan = make_plan({'requirements.txt': '', 'wsgi.py': 'import os\ndef broken(:\n'})
+    d = finding(plan, 'python-syntax-error')
+    assert d['line'] == 2 and d['file'] == 'wsgi.py'
+
+
+def test_no_web_process_names_file_to_add(make_plan):
+    plan = make_plan({'requirements.txt': 'flask==3.1.3\n', 'main.py': 'x = 1\n', 'wsgi.py': 'x = 1\n'})
+    d = finding(plan, 'no-web-process')
+    assert 'Procfile' in d['fix'] and 'wsgi.py defines no top-level "application"' in d['message']
+
+
+# ---------------------------------------------------------------- Django
+DJANGO = {
+    'requirements.txt': 'Django==5.2.19\ngunicorn==27.0.1\n',
+    'manage.py': "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n",
+    'mysite/__init__.py': '',
+    'mysite/settings.py': "WSGI_APPLICATION = 'mysite.wsgi.application'\nSTATIC_ROOT = 'staticfiles'\n",
+    'mysite/wsgi.py': 'application = None\n',
+}
+
+
+def test_django_detected(make_plan):
+    plan = make_plan(DJANGO)
+    assert plan['ok'], plan['errors']
+    assert plan['web']['wsgi_app'] == 'mysite.wsgi:application'
+    dj = plan['django']
+    assert dj['collectstatic'] and dj['migrate'] and dj['settings_module'] == 'mysite.settings'
+
+
+def test_django_in_subdirectory(make_plan):
+    files = {('src/' + k if k != 'requirements.txt' else k): v for k, v in DJANGO.items()}
+    plan = make_plan(files)
+    assert plan['django']['chdir'] == 'src' and '--chdir src' in plan['web']['command']
+    assert plan['web']['chdir'] == 'src'
+
+
+def test_django_too_deep_is_not_found(make_plan):
+    files = {('a/b/c/d/' + k if k != 'requirements.txt' else k): v for k, v in DJANGO.items()}
+    plan = make_plan(dict(files, **{'wsgi.py': FLASK_WSGI}))
+    assert plan['django'] is None
+
+
+@pytest.mark.parametrize('env,planned', [
+    ({}, True), ({'DISABLE_COLLECTSTATIC': '1'}, False), ({'DISABLE_COLLECTSTATIC': '0'}, True),
+    ({'DISABLE_COLLECTSTATIC': ''}, True), ({'BUILD_DISABLE_COLLECTSTATIC': 'true'}, False),
+    ({'DISABLE_COLLECTSTATIC': 'yes'}, False),
+])
+def test_collectstatic_switch(make_plan, env, planned):
+    plan = make_plan(DJANGO, env=env)
+    assert plan['django']['collectstatic'] is planned
+    if not planned:
+        assert plan['django']['collectstatic_skip_reason']
+
+
+def test_migrations_can_be_disabled(make_plan):
+    assert make_plan(DJANGO, migrations=False)['django']['migrate'] is False
+
+
+def test_manage_py_without_django_requirement(make_plan):
+    plan = make_plan(dict(DJANGO, **{'requirements.txt': 'gunicorn==27.0.1\n'}))
+    assert plan['django'] is None and 'django-not-required' in codes(plan, 'warning')
+
+
+def test_django_with_procfile(make_plan):
+    plan = make_plan(dict(DJANGO, Procfile='web: gunicorn mysite.wsgi --log-file -\n'))
+    assert plan['django']['collectstatic'] and plan['web']['wsgi_app'] == 'mysite.wsgi'
+
+
+def test_gunicorn_missing_is_added(make_plan):
+    plan = make_plan({'requirements.txt': 'flask==3.1.3\n', 'wsgi.py': FLASK_WSGI})
+    assert plan['extra_packages'] == ['gunicorn'] and 'gunicorn-not-required' in codes(plan, 'warning')

@@ -1,0 +1,324 @@
+"""The Python version by Heroku's rules, and what can be installed (module_utils/python_version.py). One fixture app per rule."""
+import pytest
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import python_version
+from helpers import codes, finding
+
+FLASK_WSGI = 'from flask import Flask\napp = Flask(__name__)\napplication = app\n'
+BASIC = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n', 'wsgi.py': FLASK_WSGI}
+
+
+def with_files(**extra):
+    files = dict(BASIC)
+    files.update({k.replace('__', '.').replace('DOT', '.'): v for k, v in extra.items()})
+    return files
+
+
+# ---------------------------------------------------------------- Python version
+def test_runtime_txt_patch(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.13\n'}))
+    assert plan['python']['version'] == '3.12.13' and plan['python']['source'] == 'runtime.txt'
+
+
+def test_runtime_txt_minor_resolves_to_newest_patch(make_plan, catalogue):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.13'}))
+    assert plan['python']['version'] == catalogue['minors']['3.13']['latest']
+
+
+@pytest.mark.parametrize('content', ['3.12\n', '3.12', '  3.12  \r\n', '# pinned for prod\n3.12\n', '\n\n3.12\n\n',
+                                     '\t3.12\t\n# 3.11 was before\n  # indented comment\n'])
+def test_python_version_file_forms(make_plan, content):
+    plan = make_plan(with_files(**{'.python-version': content}))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['minor'] == '3.12' and plan['python']['source'] == '.python-version'
+
+
+@pytest.mark.parametrize('content', ['# Heroku reads comments here too\npython-3.12.13\n', '\n  python-3.12.13\n\n# end\n'])
+def test_runtime_txt_comments_and_blank_lines(make_plan, content):
+    plan = make_plan(with_files(**{'runtime.txt': content}))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == '3.12.13' and plan['python']['source_line'] == 2
+
+
+@pytest.mark.parametrize('name,content,named', [
+    ('.python-version', '3.12\u200b\n', 'U+200B ZERO WIDTH SPACE (column 5)'),
+    ('.python-version', '3.\u00a012\n', 'U+00A0 NO-BREAK SPACE (column 3)'),
+    ('.python-version', '\x1b[0m3.12\n', 'U+001B ESCAPE (column 1)'),
+    ('runtime.txt', 'python-3.12.13\ufeff\n', 'U+FEFF ZERO WIDTH NO-BREAK SPACE (column 15)'),
+])
+def test_invisible_characters_are_named(make_plan, name, content, named):
+    plan = make_plan(with_files(**{name: content}))
+    d = finding(plan, 'python-version-invalid')
+    assert named in d['message'] and 'Retype the line' in d['fix'] and d['line'] == 1
+    assert 'python-version-multiple' not in codes(plan)
+
+
+def test_a_comment_after_the_version_is_invalid_as_on_heroku(make_plan):
+    d = finding(make_plan(with_files(**{'.python-version': '3.12 # lts\n'})), 'python-version-invalid')
+    assert 'comment after the version' in d['message'] and 'line of its own' in d['fix'] and '"3.12"' in d['fix']
+
+
+@pytest.mark.parametrize('content', ['3.012\n', '03.12\n', '3.12.01\n'])
+def test_leading_zeros_are_invalid(make_plan, content):
+    assert 'python-version-invalid' in codes(make_plan(with_files(**{'.python-version': content})), 'error')
+
+
+def test_runtime_txt_crlf_and_spaces(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': '  python-3.12.13 \r\n'}))
+    assert plan['python']['version'] == '3.12.13'
+
+
+def test_python_version_file_line_is_reported(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '# comment\n3.12\n'}))
+    assert plan['python']['source_line'] == 2
+
+
+def test_utf8_bom_is_error_with_resave_fix(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': b'\xef\xbb\xbfpython-3.12.13\n'}))
+    d = finding(plan, 'file-encoding')
+    assert 'BOM' in d['message'] and 'UTF-8' in d['fix'] and d['file'] == 'runtime.txt'
+
+
+def test_utf16_is_error(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.12\n'.encode('utf-16')}))
+    d = finding(plan, 'file-encoding')
+    assert 'UTF-16' in d['message'] and 'iconv' in d['fix']
+
+
+def test_bom_in_requirements_is_error(make_plan):
+    plan = make_plan(with_files(**{'requirements.txt': b'\xef\xbb\xbfflask==3.1.3\n'}))
+    assert 'file-encoding' in codes(plan, 'error')
+
+
+def test_several_versions_in_one_file(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.12\n# a comment\n3.11\n'}))
+    d = finding(plan, 'python-version-multiple')
+    assert d['line'] == 3 and '3.12, 3.11' in d['message'] and 'lines 1, 3' in d['message']
+
+
+def test_several_versions_on_one_line(make_plan):
+    assert 'python-version-multiple' in codes(make_plan(with_files(**{'.python-version': '3.12 3.11\n'})))
+
+
+@pytest.mark.parametrize('name,content', [
+    ('runtime.txt', 'pypy3.10-7.3.16'), ('runtime.txt', 'python-pypy3.10'), ('.python-version', 'pypy3.10'),
+    ('.python-version', 'jython-2.7.2'), ('.python-version', 'ironpython-3.4.1'),
+    ('.python-version', 'anaconda3-2024.02-1'), ('.python-version', 'graalpy-24.1.0'),
+    ('.python-version', 'miniconda3-latest'),
+])
+def test_non_cpython_is_refused(make_plan, name, content):
+    plan = make_plan(with_files(**{name: content + '\n'}))
+    d = finding(plan, 'python-not-cpython')
+    assert 'CPython only' in d['fix'] and d['file'] == name
+
+
+@pytest.mark.parametrize('name,content,fix_part', [
+    ('runtime.txt', '3.12.13', 'python-3.12.13'),
+    ('runtime.txt', 'python3.12', 'python-X.Y'),
+    ('.python-version', 'python-3.12', 'Write "3.12"'),
+    ('.python-version', 'system', 'system'),
+    ('.python-version', '3', 'minor'),
+    ('.python-version', '3.12-dev', 'X.Y'),
+    ('.python-version', '', 'Write one version'),
+])
+def test_invalid_version_files(make_plan, name, content, fix_part):
+    plan = make_plan(with_files(**{name: content}))
+    errs = [d for d in plan['errors'] if d['code'] == 'python-version-invalid']
+    assert errs and (fix_part in errs[0]['fix'] or fix_part in errs[0]['message'])
+
+
+def test_conflicting_version_files_name_both(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.13\n', '.python-version': '3.13\n'}))
+    d = finding(plan, 'python-version-conflict')
+    assert 'runtime.txt' in d['message'] and '.python-version' in d['message']
+    assert plan['python'] is None
+
+
+def test_agreeing_version_files(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.13\n', '.python-version': '3.12.13\n'}))
+    assert plan['ok'] and 'runtime-txt-deprecated' in codes(plan, 'note')
+    assert plan['python']['source'] == 'runtime.txt'
+
+
+def test_unknown_version_lists_supported(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.99.1\n'}))
+    d = finding(plan, 'python-version-unknown')
+    assert '3.14' in d['fix'] and '3.12' in d['fix'] and '3.9' not in d['fix']
+
+
+@pytest.mark.parametrize('spec', ['python-2.7.13', 'python-3.6.15', 'python-3.9', 'python-3.10.20'])
+def test_eol_is_error(make_plan, spec):
+    plan = make_plan(with_files(**{'runtime.txt': spec}))
+    d = finding(plan, 'python-version-eol')
+    assert 'app_plan_allow_eol' in d['fix']
+
+
+def test_eol_allowed_by_operator_is_warning(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-2.7.13'}), allow_eol=True)
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == '2.7.13'
+    assert 'python-version-eol-allowed' in codes(plan, 'warning')
+
+
+def test_eol_decided_by_date_not_only_status(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.11.15'}), today='2027-11-01')
+    assert 'python-version-eol' in codes(plan, 'error')
+
+
+def test_near_eol_warning_has_date(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.11.15'}), today='2027-06-01')
+    d = finding(plan, 'python-version-near-eol')
+    assert '2027-10-31' in d['message'] and plan['ok']
+
+
+def test_outdated_patch_names_newer(make_plan, catalogue):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.4'}))
+    d = finding(plan, 'python-version-outdated')
+    assert catalogue['minors']['3.12']['latest'] in d['message'] and plan['ok']
+
+
+def test_patch_newer_than_catalogue_is_accepted(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.13.99'}))
+    assert plan['ok'] and plan['python']['version'] == '3.13.99'
+    assert 'python-version-newer-than-catalogue' in codes(plan, 'warning')
+
+
+def test_deny_list(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.5.3'}), allow_eol=True,
+                     deny=['3.4.5', '3.4.6', '3.5.3'])
+    d = finding(plan, 'python-version-denied')
+    assert '3.5.10' in d['fix']
+
+
+def test_deny_list_applies_to_resolved_minor(make_plan, catalogue):
+    latest = catalogue['minors']['3.12']['latest']
+    plan = make_plan(with_files(**{'.python-version': '3.12'}), deny=[latest])
+    assert 'python-version-denied' in codes(plan, 'error')
+
+
+def test_default_version(make_plan, catalogue):
+    plan = make_plan(BASIC)
+    assert plan['python']['minor'] == catalogue['default'] and plan['python']['source'] == 'default'
+    assert 'python-version-default' in codes(plan, 'note')
+
+
+def test_operator_default(make_plan, catalogue):
+    plan = make_plan(BASIC, default_python='3.12')
+    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']
+
+
+def test_catalogue_override(rules, tmp_path):
+    from helpers import CATALOGUE, write_tree
+    cat = rules.load_catalogue(CATALOGUE, overrides={'minors': {'3.13': {'latest': '3.13.42'}}})
+    app = write_tree(tmp_path / 'a', with_files(**{'.python-version': '3.13'}))
+    assert rules.build_plan(app, cat, today='2026-11-22')['python']['version'] == '3.13.42'
+
+
+def test_catalogue_rejects_bad_data(rules):
+    with pytest.raises(ValueError):
+        rules.load_catalogue(data={'minors': {'3.13': {'latest': '3.12.1'}}})
+    with pytest.raises(ValueError):
+        rules.load_catalogue(data={'minors': {'3.13.1': {'latest': '3.13.1'}}})
+
+
+def test_requires_python_from_pyproject(make_plan):
+    plan = make_plan({'uv.lock': '', 'pyproject.toml': '[project]\nname="x"\nrequires-python=">=3.13"\n',
+                      '.python-version': '3.12', 'wsgi.py': FLASK_WSGI})
+    assert 'python-version-requires-python' in codes(plan, 'error')
+
+
+# ---------------------------------------------------------------- mirror listing
+MIRROR = ['Python-3.11.2.tgz', 'Python-3.13.5.tar.xz', 'Python-3.13.5.tgz']
+
+
+def test_mirror_substitutes_newest_it_holds(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.13'}), available=MIRROR)
+    assert plan['python']['version'] == '3.13.5' and plan['ok']
+    d = finding(plan, 'python-version-mirror-substitute')
+    assert '3.13.5' in d['message']
+
+
+def test_mirror_without_minor_lists_what_it_has(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.14'}), available=MIRROR)
+    d = finding(plan, 'python-version-not-on-mirror')
+    assert '3.11.2, 3.13.5' in d['message']
+
+
+def test_mirror_without_exact_patch(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.13.4'}), available=MIRROR)
+    assert 'python-version-not-on-mirror' in codes(plan, 'error')
+
+
+def test_mirror_exact_patch_present(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.11.2'}), available=MIRROR)
+    assert plan['python']['version'] == '3.11.2' and plan['ok']
+
+
+def test_default_falls_back_to_newest_supported_on_mirror(make_plan):
+    plan = make_plan(BASIC, available=MIRROR)
+    assert plan['python']['version'] == '3.13.5' and plan['ok']
+
+
+def test_versions_from_listing(rules):
+    html = ['<a href="Python-3.11.2.tgz">', 'Python-3.14.0rc1.tgz', 'Python-3.13.5.tar.xz', '3.12.1', 'junk']
+    assert python_version.versions_from_listing(html) == ['3.11.2', '3.12.1', '3.13.5']
+
+
+# ---------------------------------------------------------------- what can be installed decides
+UV_APP = {'uv.lock': 'version = 1\n', 'wsgi.py': FLASK_WSGI}
+
+
+def _uv(requires):
+    files = dict(UV_APP)
+    files['pyproject.toml'] = ('[project]\nname = "x"\nversion = "1"\nrequires-python = "%s"\n'
+                               'dependencies = ["flask==3.1.3", "gunicorn==27.0.1"]\n' % requires)
+    return files
+
+
+def test_a_uv_app_without_a_version_file_gets_the_newest_that_satisfies_requires_python(make_plan, catalogue):
+    plan = make_plan(_uv('==3.12.*'))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']
+    assert 'requires-python "==3.12.*"' in finding(plan, 'python-version-default')['message']
+
+
+def test_requires_python_picks_among_what_the_mirror_holds(make_plan):
+    plan = make_plan(_uv('>=3.11,<3.14'), available=['3.11.2', '3.13.5'])
+    assert plan['ok'], plan['errors']
+    assert plan['python']['version'] == '3.13.5'
+    plan = make_plan(_uv('==3.12.*'), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-requires-python')
+    assert 'tried 3.13.5, 3.11.2' in d['message'] and not plan['ok']
+
+
+def test_a_patch_that_cannot_be_installed_is_an_error_naming_what_can(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.12.999\n'}), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-not-on-mirror')
+    assert 'no such release is known' in d['message'] and '3.11.2, 3.13.5' in d['message']
+    # only what can be installed is named: no catalogue patch (3.12.13) anywhere
+    assert 'python-version-newer-than-catalogue' not in codes(plan)
+
+
+def test_eol_suggestions_name_only_installable_minors(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.8.20\n'}), available=['3.11.2', '3.13.5'])
+    d = finding(plan, 'python-version-eol')
+    assert '3.13, 3.11' in d['fix'] and '3.14' not in d['fix'] and '3.12' not in d['fix']
+
+
+def test_a_pinned_older_patch_is_compared_with_what_can_be_installed(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.13.4\n'}), available=['3.13.4', '3.13.5'])
+    d = finding(plan, 'python-version-outdated')
+    assert '3.13.5 is the newest 3.13 that can be installed' in d['message']
+
+
+def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path):
+    from helpers import CATALOGUE, write_tree
+    app = write_tree(tmp_path / 'app', {'requirements.txt': 'flask==\n', 'wsgi.py': FLASK_WSGI,
+                                        'runtime.txt': 'python-3.11.2\n', '.python-version': '3.12\n'})
+    params = dict(src=app, catalogue_file=CATALOGUE, catalogue=None, catalogue_overrides={}, available_versions=None,
+                  default_python=None, allow_eol=False, deny_versions=[], near_eol_days=180, env={},
+                  migrations=True, today='2026-11-22', fail_on_error=True)
+    result = rules.run_task(params)
+    assert set(result) == {'changed', 'failed', 'msg'} and result['failed']
+    assert result['msg'].count('[requirements-invalid-line]') == 1
+    assert result['msg'].count('[python-version-conflict]') == 1

@@ -238,7 +238,6 @@ def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=No
                              'Close the quote or remove it.', rel, number)
                 continue
             opt, value, used = _split_option(first, tokens[1:])
-            rest = tokens[1 + used:]
             if opt in _INCLUDE_OPTIONS:
                 if not value:
                     findings.add('requirements-invalid-line', '%s needs a file name.' % opt,

@@ -124,11 +124,7 @@ requirements:
   - PyYAML
 notes:
   - Supports check mode; it never changes anything.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment: [pyfleet.deploy.controller]
 '''
 
 EXAMPLES = r'''

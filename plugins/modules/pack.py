@@ -55,11 +55,7 @@ options:
 notes:
   - Supports check mode; the archive is still written to the controller cache, which is not a managed host.
   - O(dest) is made 0700 and each archive is 0600, since a release may hold the app's private files.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment: [pyfleet.deploy.controller]
 '''
 
 EXAMPLES = r'''

@@ -1,17 +1,7 @@
 """Processes and Django (module_utils/processes.py), through the plan. One fixture app per rule."""
 import pytest
 
-from helpers import codes, finding
-
-FLASK_WSGI = 'from flask import Flask\napp = Flask(__name__)\napplication = app\n'
-BASIC = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n', 'wsgi.py': FLASK_WSGI}
-
-
-def with_files(**extra):
-    files = dict(BASIC)
-    files.update({k.replace('__', '.').replace('DOT', '.'): v for k, v in extra.items()})
-    return files
-
+from helpers import codes, finding, FLASK_WSGI, with_files
 
 # ---------------------------------------------------------------- processes
 def test_procfile_processes(make_plan):

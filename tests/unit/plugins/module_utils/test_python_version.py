@@ -2,17 +2,7 @@
 import pytest
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import python_version
-from helpers import codes, finding
-
-FLASK_WSGI = 'from flask import Flask\napp = Flask(__name__)\napplication = app\n'
-BASIC = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n', 'wsgi.py': FLASK_WSGI}
-
-
-def with_files(**extra):
-    files = dict(BASIC)
-    files.update({k.replace('__', '.').replace('DOT', '.'): v for k, v in extra.items()})
-    return files
-
+from helpers import BASIC, codes, finding, FLASK_WSGI, with_files
 
 # ---------------------------------------------------------------- Python version
 def test_runtime_txt_patch(make_plan):

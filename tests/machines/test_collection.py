@@ -1,0 +1,88 @@
+"""The built collection, installed away from the checkout, deploys an app by FQCN: pyfleet.deploy.deploy."""
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+
+import pytest
+
+from bed import ROOT, run_testbed
+
+BIN = os.path.dirname(sys.executable)
+MIRROR = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
+
+
+def ansible(cmd, cwd, env, timeout=900):
+    return subprocess.run([os.path.join(BIN, cmd[0])] + cmd[1:], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+    """The collection as ansible-galaxy builds it from the checkout, and installed from that file."""
+    work = tmp_path_factory.mktemp('collection')
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    env.pop('ANSIBLE_COLLECTIONS_PATH', None)
+    res = ansible(['ansible-galaxy', 'collection', 'build', ROOT, '--output-path', str(work)], str(work), env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    archive = work / 'pyfleet-deploy-1.0.0.tar.gz'
+    res = ansible(['ansible-galaxy', 'collection', 'install', '--force', str(archive), '-p', str(work / 'collections')],
+                  str(work), env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return work, archive, env
+
+
+def test_the_built_collection_holds_the_product_and_not_the_workshop(built):
+    dummy, archive, dummy_env = built
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    for part in ('MANIFEST.json', 'playbooks/deploy.yml', 'playbooks/vars/inputs.yml',
+                 'roles/app_switch/tasks/main.yml', 'plugins/module_utils/contract.py', 'plugins/action/app_plan.py',
+                 'roles/app_plan/files/python-versions.yml', 'meta/runtime.yml', 'README.md'):
+        assert part in names, part
+    for prefix in ('tests/', 'testbed/', 'molecule/', 'bench/', '.collections', '.venv', '.cache', 'examples/'):
+        assert not [n for n in names if n.startswith(prefix)], prefix
+
+
+def test_ansible_doc_finds_the_installed_modules(built):
+    work, dummy, env = built
+    env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(work / 'collections'))
+    res = ansible(['ansible-doc', 'pyfleet.deploy.app_plan'], str(work), env)
+    assert res.returncode == 0 and 'Reads an app source directory' in res.stdout, res.stderr
+
+
+def test_the_installed_collection_deploys_by_fqcn(built):
+    """Away from the checkout (no ansible.cfg, no .collections link): the FQCN playbook, a real machine, nginx."""
+    work, dummy, env = built
+    env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(work / 'collections'), ANSIBLE_HOST_KEY_CHECKING='false',
+               ANSIBLE_PIPELINING='true')
+    pyenv_root = subprocess.run(['pyenv', 'root'], capture_output=True, text=True).stdout.strip()
+    run_testbed('down', check=False, timeout=300)
+    summary = json.loads(run_testbed('up', '1', '--json', '--mirror-dir', MIRROR, '--pyenv-root', pyenv_root,
+                                     timeout=900).stdout.strip().splitlines()[-1])
+    try:
+        host = summary['machines'][0]['address']
+        app = os.path.join(ROOT, 'examples', 'flask')
+        res = ansible(['ansible-playbook', 'pyfleet.deploy.deploy', '-i', summary['inventory'],
+                       '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases')],
+                      str(work), env, timeout=1800)
+        assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
+        body = ''
+        for dummy_try in range(20):
+            try:
+                with urllib.request.urlopen('http://%s/' % host, timeout=5) as resp:
+                    body = resp.read().decode()
+                break
+            except OSError:
+                time.sleep(1)
+        assert 'Hello from pyfleet: Flask on CPython 3.11.2' in body, body
+        again = ansible(['ansible-playbook', 'pyfleet.deploy.deploy', '-i', summary['inventory'],
+                         '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases')],
+                        str(work), env, timeout=900)
+        assert again.returncode == 0 and ' changed=0 ' in again.stdout, again.stdout[-3000:]
+    finally:
+        run_testbed('down', check=False, timeout=300)

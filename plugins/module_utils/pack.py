@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: pyfleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pyfleet's release archive: the rules of the pyfleet_pack module and action plugin.
+"""pyfleet's release archive: the rules of the pyfleet.deploy.pack module (its action plugin runs them).
 
 Plain Python (no Ansible imports) so that the module, the action plugin and
 the unit tests share one implementation.
@@ -285,4 +285,4 @@ def run_task(p):
     try:
         return dict(pack_release(p['src'], p['dest'], p['exclude'], p['links'], p['keep']), changed=False)
     except (OSError, ValueError) as exc:
-        return dict(failed=True, msg='pyfleet_pack: %s' % exc)
+        return dict(failed=True, msg='pyfleet.deploy.pack: %s' % exc)

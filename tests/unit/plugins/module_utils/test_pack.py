@@ -91,7 +91,7 @@ def test_pack_task_reports_bad_input_as_a_failure(tmp_path):
     params = {'src': src, 'dest': str(tmp_path / 'cache'), 'exclude': [], 'links': {'a/b': '/x'}, 'keep': 0}
     assert pack.run_task(params)['failed'] and 'plain names' in pack.run_task(params)['msg']
     params.update(links={}, src=str(tmp_path / 'missing'))
-    assert pack.run_task(params) == {'failed': True, 'msg': 'pyfleet_pack: %s is not a directory' % params['src']}
+    assert pack.run_task(params) == {'failed': True, 'msg': 'pyfleet.deploy.pack: %s is not a directory' % params['src']}
     params.update(src=src)
     ok = pack.run_task(params)
     assert ok['changed'] is False and ok['created'] and 'failed' not in ok

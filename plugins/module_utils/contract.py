@@ -106,7 +106,8 @@ def derive(plan, p, env, findings):
     name = p['name'] or default_name(plan['src'])
     plan['schema'] = SCHEMA_VERSION
     plan['name'] = name
-    if not NAME_RE.match(name):
+    # (no source, no name to judge: src-missing says what to do)
+    if not NAME_RE.match(name) and (p['name'] or os.path.isdir(plan['src'] or '')):
         findings.add('app-name-invalid',
                      'The app name "%s"%s is not usable: it names the account, the paths and the units.'
                      % (name, '' if p['name'] else ' (from the source directory\'s name)'),

@@ -69,7 +69,21 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     files = {n for n, e in entries.items() if e.is_file()}
     dirs = {n for n, e in entries.items() if e.is_dir()}
 
-    # -- misspelled platform files
+
+    _check_names(root, files, dirs, findings)
+    deps = _package_manager(plan, root, files, dirs, findings, env)
+    plan['python'] = _python_version(root, files, findings, catalogue, deps, plan['is_python'], default_python,
+                                     dict(today=today, available=available, allow_eol=allow_eol, deny=deny,
+                                          near_eol_days=near_eol_days))
+    _plan_processes(plan, root, files, findings)
+    _django(plan, root, deps['names'], env, migrations, findings)
+    _gunicorn(plan, deps['names'], findings)
+    _shipping(plan, root, files, findings)
+    return _finish(plan, findings)
+
+
+def _check_names(root, files, dirs, findings):
+    """Misspelled platform files, and virtualenvs committed with the source."""
     for name in sorted(files):
         right = misspelling_of(name)
         if right:
@@ -90,7 +104,10 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                          'Remove it from git and ignore it: git rm -r --cached %s && echo "%s/" >> .gitignore'
                          % (shlex.quote(d), d), d + '/pyvenv.cfg')
 
-    # -- package manager
+
+
+def _package_manager(plan, root, files, dirs, findings, env):
+    """The one package manager and its requirements; what the rest of the plan needs of them."""
     managers = [f for f in ('requirements.txt', 'uv.lock', 'Pipfile', 'Pipfile.lock', 'poetry.lock') if f in files]
     kinds = set()
     for f in managers:
@@ -167,7 +184,13 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         _not_python_app(root, files, dirs, findings)
     plan['is_python'] = bool(plan['package_manager'])
 
-    # -- Python version
+    return {'names': requirement_names, 'pyproject': pyproject, 'lock_python': lock_python,
+            'requires_python': requires_python}
+
+
+def _python_version(root, files, findings, catalogue, deps, is_python, default_python, resolve_kw):
+    """The CPython version, in Heroku's order: runtime.txt, .python-version, Pipfile.lock, the default."""
+    pyproject, lock_python, requires_python = deps['pyproject'], deps['lock_python'], deps['requires_python']
     specs = {}
     for name in ('runtime.txt', '.python-version'):
         if name in files:
@@ -176,7 +199,6 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                 spec, line = parse_version_file(name, text, findings)
                 if spec:
                     specs[name] = (spec, line)
-    resolve_kw = dict(today=today, available=available, allow_eol=allow_eol, deny=deny, near_eol_days=near_eol_days)
     python = None
     if len(specs) == 2:
         scratch = Findings()
@@ -207,12 +229,13 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         python = resolve_python(spec, catalogue, source=name, line=line, findings=findings, **resolve_kw)
         if python:
             python.update(source=name, source_line=line)
-    elif not findings.errors() or plan['is_python']:
+    elif not findings.errors() or is_python:
         if not any(d.code in ('python-version-invalid', 'python-version-multiple', 'python-not-cpython',
                               'file-encoding') for d in findings):
-            python = resolve_default_python(catalogue, today, default=default_python, available=available,
-                                            findings=findings, allow_eol=allow_eol, deny=deny,
-                                            near_eol_days=near_eol_days,
+            python = resolve_default_python(catalogue, resolve_kw['today'], default=default_python,
+                                            available=resolve_kw['available'], findings=findings,
+                                            allow_eol=resolve_kw['allow_eol'], deny=resolve_kw['deny'],
+                                            near_eol_days=resolve_kw['near_eol_days'],
                                             requires=requires_python
                                             or ((pyproject or {}).get('project') or {}).get('requires-python'))
             if python:
@@ -228,12 +251,11 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                                  'pyproject.toml')
             except (InvalidSpecifier, InvalidVersion):
                 pass
-    plan['python'] = python
+    return python
 
-    # -- processes
-    _plan_processes(plan, root, files, findings)
 
-    # -- Django
+def _django(plan, root, requirement_names, env, migrations, findings):
+    """Django's steps when the app has a manage.py and requires Django."""
     manage = find_files_bounded(root, 'manage.py', max_depth=3)
     if manage:
         if 'django' in requirement_names:
@@ -254,7 +276,10 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     else:
         plan['django'] = None
 
-    # -- gunicorn availability
+
+
+def _gunicorn(plan, requirement_names, findings):
+    """gunicorn serves a WSGI app; pyfleet adds it when the app does not list it."""
     web = plan.get('web')
     if web and web.get('mode') == 'gunicorn' and plan['package_manager'] and 'gunicorn' not in requirement_names:
         plan['extra_packages'].append('gunicorn')
@@ -262,7 +287,10 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                      'Add "gunicorn==X.Y.Z" to your requirements to choose its version.',
                      plan['requirements']['files'][0] if plan.get('requirements') else None)
 
-    # -- what not to ship, and what in the rest cannot be shipped safely
+
+
+def _shipping(plan, root, files, findings):
+    """What is never shipped, and what in the rest cannot be shipped safely."""
     for ign in ('.slugignore', '.leanignore'):
         if ign in files:
             for pat in read_ignore_file(os.path.join(root, ign)):
@@ -270,7 +298,6 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                     plan['ship_exclude'].append(pat)
     for rel, message, fix in tree_problems(root, plan['ship_exclude']):
         findings.add('special-file' if 'not a regular file' in message else 'symlink-outside', message, fix, rel)
-    return _finish(plan, findings)
 
 
 def _not_python_app(root, files, dirs, findings):

@@ -131,3 +131,8 @@ def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
     src = write_tree(tmp_path / 'jobs', {'requirements.txt': 'rq==2.6.0\n', 'Procfile': 'worker: rq worker\n'})
     plan = plan_of(rules, src)
     assert plan['web'] is None and plan['units']['instances'] == ['pyfleet-jobs-worker@1.service']
+
+
+def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
+    plan = plan_of(rules, str(tmp_path / 'missing'))
+    assert codes(plan, 'error') == ['src-missing'] and contract.check_schema(plan) == []

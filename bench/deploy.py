@@ -66,7 +66,7 @@ def line(what, took, goal, floor, extra=''):
 
 def main():
     pyenv_root = subprocess.run(['pyenv', 'root'], capture_output=True, text=True).stdout.strip()
-    sh([sys.executable, os.path.join(ROOT, 'tools', 'cpython_mirror.py'), 'build', MIRROR])
+    sh([sys.executable, os.path.join(ROOT, 'testbed', 'cpython_mirror.py'), 'build', MIRROR])
     sh(TESTBED + ['down'])
     summary = json.loads(sh(TESTBED + ['up', '2', '--json', '--mirror-dir', MIRROR, '--pyenv-root', pyenv_root])
                          .strip().splitlines()[-1])

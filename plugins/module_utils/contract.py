@@ -34,7 +34,7 @@ SCHEMA = {
     'requirements': ('dict?', 'The files read, the requirements as pip reads them, and the export of a lock file.'),
     'python': ('dict?', 'version, minor, source, source_line, eol, status; prefix and interpreter under pyenv_root.'),
     'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs), extra (specs pyfleet adds), seed.'),
-    'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, env_dir, env_file, "
+    'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, env_dir, env_file, "
                        'state_dir, runtime_dir; unit_prefix, target, nft_table; release_cache on the controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process, with port, socket and upstream (what nginx proxies to).'),
@@ -119,6 +119,8 @@ def derive(plan, p, env, findings):
     plan['layout'] = {
         'root': root, 'releases': root + '/releases', 'venvs': root + '/venvs', 'shared': root + '/shared',
         'cache': root + '/cache', 'current': root + '/current',
+        # root's: a release's mark that it passed every build step (<id>.checked)
+        'state': root + '/state',
         'env_dir': env_dir, 'env_file': env_dir + '/env',
         # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
         'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health gate: poll an HTTP URL on the host until it answers as healthy, or a deadline in seconds passes.
+
+Plain Python (the standard library only), so the module pyfleet.deploy.http_check runs it on the host in one
+round-trip: the deadline is wall-clock seconds on the host, not a count of retries that each cost a
+connection. Healthy means an accepted status (by default 2xx and 3xx: a 400 from Django's DisallowedHost
+is not healthy) and, when asked, a body that matches a regular expression. Redirects are not followed (a
+3xx is the answer), and the request carries the site's real Host.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import time
+import urllib.error
+import urllib.request
+
+DEFAULT_STATUSES = tuple(range(200, 400))
+BODY_LINES = 5          # of the last answer, in a failure's message
+BODY_BYTES = 65536      # read at most this much of an answer
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def fetch(url, host=None, timeout=5.0):
+    """(status, body text) of one GET; (None, error text) when there is no HTTP answer."""
+    headers = {'User-Agent': 'pyfleet-health-check', 'Accept': '*/*'}
+    if host:
+        headers['Host'] = host
+    context = ssl.create_default_context()
+    context.check_hostname = False          # the site's own certificate, asked for on 127.0.0.1
+    context.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
+            return resp.status, resp.read(BODY_BYTES).decode('utf-8', 'replace')
+    except urllib.error.HTTPError as exc:    # 3xx (not followed), 4xx and 5xx are answers too
+        try:
+            body = exc.read(BODY_BYTES).decode('utf-8', 'replace')
+        except Exception:  # pragma: no cover - a reset while reading the error body
+            body = ''
+        return exc.code, body
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, 'reason', exc))
+
+
+def judge(status, body, statuses=DEFAULT_STATUSES, expect=''):
+    """None when the answer is healthy, else why not (one line)."""
+    if status is None:
+        return 'no answer (%s)' % body
+    if status not in statuses:
+        return 'status %d is not an accepted one' % status
+    if expect and not re.search(expect, body):
+        return 'the body does not match %r' % expect
+    return None
+
+
+def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=60.0, interval=1.0,
+                 request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch):
+    """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer.
+
+    Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
+    lines), attempts, elapsed (seconds).
+    """
+    start = clock()
+    deadline = start + float(timeout)
+    attempts = 0
+    status, body, why = None, '', 'not tried'
+    while True:
+        attempts += 1
+        left = deadline - clock()
+        status, body = get(url, host, max(0.1, min(float(request_timeout), left)))
+        why = judge(status, body, statuses, expect)
+        if why is None:
+            break
+        left = deadline - clock()
+        if left <= 0:
+            break
+        sleep(min(float(interval), left))
+    head = '\n'.join((body or '').strip().splitlines()[:BODY_LINES])
+    return {'ok': why is None, 'status': status, 'why': why, 'body': head, 'attempts': attempts,
+            'elapsed': round(clock() - start, 2)}
+
+
+ARGUMENT_SPEC = dict(
+    url=dict(type='str', required=True),
+    host=dict(type='str'),
+    status_codes=dict(type='list', elements='int'),
+    body=dict(type='str', default=''),
+    timeout=dict(type='float', default=60.0),
+    interval=dict(type='float', default=1.0),
+    request_timeout=dict(type='float', default=5.0),
+)
+
+
+def run_task(p):
+    """The module's result for validated parameters ``p``."""
+    try:
+        re.compile(p['body'])
+    except re.error as exc:
+        return dict(failed=True, msg='body: %r is not a regular expression: %s' % (p['body'], exc))
+    res = wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or DEFAULT_STATUSES), p['body'], p['timeout'],
+                       p['interval'], p['request_timeout'])
+    result = dict(changed=False, **res)
+    if not res['ok']:
+        result['failed'] = True
+        result['msg'] = '%s did not answer as healthy within %s s (%d tries): %s.' % (
+            p['url'], ('%g' % p['timeout']), res['attempts'], res['why'])
+    return result

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: http_check
+short_description: Wait, for at most a number of seconds, until a URL on the host answers as healthy
+description:
+  - Polls O(url) from the managed host until it answers with an accepted status (by default 2xx and 3xx) and,
+    when O(body) is given, a body that matches it; or until O(timeout) seconds have passed, measured on the host.
+  - The whole wait is one task and one connection, so the timeout is seconds, not a count of retries.
+  - Redirects are not followed (a 3xx is the answer). HTTPS certificates are not checked (the site's own, asked
+    for on 127.0.0.1). The request carries O(host) as its Host header, so the app sees the name its visitors use.
+  - Read-only.
+version_added: "1.0.0"
+author: pyfleet contributors
+options:
+  url:
+    description: The URL polled, e.g. C(http://127.0.0.1:80/).
+    type: str
+    required: true
+  host:
+    description: The Host header to send; the URL's host when not given.
+    type: str
+  status_codes:
+    description: The statuses that count as healthy; when not given, every status from 200 to 399.
+    type: list
+    elements: int
+  body:
+    description: A regular expression the body must match (searched); empty accepts any body.
+    type: str
+    default: ""
+  timeout:
+    description: Seconds, on the host, after which the wait fails.
+    type: float
+    default: 60
+  interval:
+    description: Seconds between tries.
+    type: float
+    default: 1
+  request_timeout:
+    description: Seconds one request may take (never beyond O(timeout)).
+    type: float
+    default: 5
+attributes:
+  check_mode:
+    support: full
+    description: It only reads; check mode runs it as it is.
+  diff_mode:
+    support: none
+    description: Nothing to show a diff of.
+'''
+
+EXAMPLES = r'''
+- name: Wait for the new release behind nginx, with the site's name
+  pyfleet.deploy.http_check:
+    url: http://127.0.0.1/
+    host: shop.example.com
+    body: "<title>Shop</title>"
+    timeout: 60
+'''
+
+RETURN = r'''
+ok:
+  description: Whether the URL answered as healthy in time.
+  returned: always
+  type: bool
+status:
+  description: The last answer's status; null when there was no HTTP answer.
+  returned: always
+  type: int
+why:
+  description: Why the last answer was not healthy; null when it was.
+  returned: always
+  type: str
+body:
+  description: The first lines of the last answer's body.
+  returned: always
+  type: str
+attempts:
+  description: How many requests were made.
+  returned: always
+  type: int
+elapsed:
+  description: Seconds the wait took.
+  returned: always
+  type: float
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils.health import ARGUMENT_SPEC, run_task
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = run_task(module.params)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

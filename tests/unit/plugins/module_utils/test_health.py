@@ -1,0 +1,123 @@
+"""The health gate (module_utils/health.py): a deadline in seconds, 2xx/3xx only, the site's Host, a body."""
+import http.server
+import threading
+
+import pytest
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import health
+
+
+class FakeClock(object):
+    """Time that passes only when the gate sleeps or a request takes time."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def answers(clock, seq, cost=0.0):
+    """A fetch that gives the answers in ``seq`` (the last one forever), each taking ``cost`` seconds."""
+    calls = []
+
+    def get(url, host, timeout):
+        calls.append((url, host, timeout))
+        clock.now += min(cost, timeout)
+        return seq[min(len(calls), len(seq)) - 1]
+    return get, calls
+
+
+def test_the_timeout_is_seconds_not_retries():
+    clock = FakeClock()
+    get, calls = answers(clock, [(502, 'Bad Gateway')], cost=0.4)
+    res = health.wait_healthy('http://127.0.0.1/', timeout=10, interval=1, clock=clock, sleep=clock.sleep, get=get)
+    assert not res['ok'] and res['status'] == 502
+    assert 9.9 <= res['elapsed'] <= 10.5, res        # 60 retries of 1 s + a round-trip once took 92 s
+    assert len(calls) == res['attempts'] == 8          # 1.4 s a try, within 10 s
+
+
+def test_a_slow_request_never_runs_past_the_deadline():
+    clock = FakeClock()
+    get, calls = answers(clock, [(None, 'timed out')], cost=30)
+    res = health.wait_healthy('http://127.0.0.1/', timeout=7, request_timeout=5, clock=clock, sleep=clock.sleep, get=get)
+    assert [round(c[2], 1) for c in calls] == [5.0, 1.0] and res['elapsed'] <= 7.1   # 5 s, a 1 s pause, 1 s left
+
+
+def test_healthy_as_soon_as_it_answers():
+    clock = FakeClock()
+    get, calls = answers(clock, [(None, 'Connection refused'), (502, ''), (200, 'hello')])
+    res = health.wait_healthy('http://127.0.0.1/', host='shop.example.com', clock=clock, sleep=clock.sleep, get=get)
+    assert res['ok'] and res['attempts'] == 3 and res['status'] == 200 and res['why'] is None
+    assert {c[1] for c in calls} == {'shop.example.com'}
+
+
+@pytest.mark.parametrize('status,body,expect,why', [
+    (200, 'ok', '', None),
+    (301, '', '', None),
+    (204, '', '', None),
+    (400, 'Bad Request (400)', '', 'status 400 is not an accepted one'),   # Django's DisallowedHost
+    (404, 'nope', '', 'status 404 is not an accepted one'),
+    (500, 'boom', '', 'status 500 is not an accepted one'),
+    (200, '<title>Shop</title>', r'<title>Shop', None),
+    (200, 'maintenance', r'<title>Shop', "the body does not match '<title>Shop'"),
+    (None, 'Connection refused', '', 'no answer (Connection refused)'),
+])
+def test_what_counts_as_healthy(status, body, expect, why):
+    assert health.judge(status, body, health.DEFAULT_STATUSES, expect) == why
+
+
+def test_a_failure_says_the_last_status_and_the_first_lines_of_the_body():
+    clock = FakeClock()
+    body = '\n'.join('line %d' % n for n in range(1, 40))
+    get, dummy = answers(clock, [(500, body)], cost=1)
+    params = dict(url='http://127.0.0.1/', host=None, status_codes=None, body='', timeout=3, interval=1,
+                  request_timeout=5)
+    res = health.wait_healthy(params['url'], timeout=3, clock=clock, sleep=clock.sleep, get=get)
+    assert res['body'] == '\n'.join('line %d' % n for n in range(1, 6))
+    assert health.run_task(dict(params, body='('))['failed']
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    seen = []
+
+    def do_GET(self):
+        Handler.seen.append(self.headers.get('Host'))
+        if self.path == '/moved':
+            self.send_response(301)
+            self.send_header('Location', '/elsewhere')
+            self.end_headers()
+            return
+        code = 200 if self.headers.get('Host') == 'shop.example.com' else 400
+        self.send_response(code)
+        self.end_headers()
+        self.wfile.write(b'<title>Shop</title>\n' if code == 200 else b'Bad Request (400)\n')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site():
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % server.server_address[1]
+    server.shutdown()
+
+
+def test_a_real_site_on_loopback_with_its_host_and_no_redirects(site):
+    ok = health.run_task(dict(url=site + '/', host='shop.example.com', status_codes=None, body='<title>Shop',
+                              timeout=3, interval=0.2, request_timeout=1))
+    assert ok['ok'] and ok['status'] == 200 and 'failed' not in ok
+    bad = health.run_task(dict(url=site + '/', host=None, status_codes=None, body='', timeout=0.5, interval=0.2,
+                               request_timeout=1))
+    assert bad['failed'] and bad['status'] == 400 and 'within 0.5 s' in bad['msg'] and 'Bad Request' in bad['body']
+    moved = health.run_task(dict(url=site + '/moved', host='shop.example.com', status_codes=None, body='',
+                                 timeout=1, interval=0.2, request_timeout=1))
+    assert moved['ok'] and moved['status'] == 301
+    assert Handler.seen[0] == 'shop.example.com'
+    assert health.fetch('http://127.0.0.1:9/', timeout=0.5)[0] is None

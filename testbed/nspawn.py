@@ -412,15 +412,18 @@ def boot_machine(cfg, m):
            '--system-call-filter=bpf',
            '--console=' + os.environ.get('PYFLEET_TESTBED_CONSOLE', 'passive')]
     env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY='1')
+    # `systemctl reboot` inside a machine makes nspawn exit with 133; like systemd-nspawn@.service
+    # (RestartForceExitStatus=133), the machine is then started again
+    again = 'while :; do "$@"; rc=$?; [ "$rc" = 133 ] || exit "$rc"; done'
     if os.path.isdir('/run/systemd/system'):   # a systemd host: a delegated scope of its own
         cmd = ['systemd-run', '--scope', '--quiet', '--property=Delegate=yes',
-               '--unit=pyfleet-testbed-%s-%s' % (cfg.bridge, m['name'])] + cmd
-    else:   # sh moves itself into the machine's cgroups, then becomes nspawn
+               '--unit=pyfleet-testbed-%s-%s' % (cfg.bridge, m['name']), '/bin/sh', '-c', again, 'testbed-boot'] + cmd
+    else:   # sh moves itself into the machine's cgroups, then runs nspawn (again after a reboot)
         procs = []
         for path in machine_cgroups(cfg, m['name']):
             os.makedirs(path, exist_ok=True)
             procs.append(os.path.join(path, 'cgroup.procs'))
-        script = 'for f in %s; do echo $$ > "$f" || exit 1; done; exec "$@"' % ' '.join(shlex.quote(f) for f in procs)
+        script = 'for f in %s; do echo $$ > "$f" || exit 1; done; %s' % (' '.join(shlex.quote(f) for f in procs), again)
         cmd = ['/bin/sh', '-c', script, 'testbed-boot'] + cmd
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True, close_fds=True)

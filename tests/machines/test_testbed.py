@@ -1,8 +1,8 @@
 """The test bed boots real machines, and `down` leaves nothing behind."""
-import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -24,7 +24,7 @@ def _other_beds():
 def leftovers():
     """Everything this test bed (its bridge, state dir and machine names) can leave on the controller."""
     out = {}
-    out['nspawn'] = subprocess.run(['pgrep', '-f', 'systemd-nspawn.*%s' % STATE], capture_output=True,
+    out['nspawn'] = subprocess.run(['pgrep', '-f', '^systemd-nspawn .*%s' % STATE], capture_output=True,
                                    text=True).stdout.split()
     out['bridge'] = subprocess.run(['ip', 'link', 'show', BRIDGE], capture_output=True).returncode == 0
     out['veth'] = [l for l in subprocess.run(['ip', '-br', 'link'], capture_output=True, text=True).stdout.splitlines()
@@ -83,6 +83,25 @@ def test_four_machines(clean_bed):
                           '-m', 'ansible.builtin.ping', '-o'], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.count('SUCCESS') == 4
+
+
+def test_a_machine_comes_back_after_a_reboot_from_inside(clean_bed):
+    """As systemd-nspawn@.service does (exit status 133), so "back after a restart" can be tested."""
+    name = up(1)['machines'][0]['name']
+    before = on(name, 'cat /proc/sys/kernel/random/boot_id')
+    run_testbed('ssh', name, 'systemctl reboot', check=False, timeout=60)
+    deadline = time.time() + 60
+    after = None
+    while time.time() < deadline:
+        res = run_testbed('ssh', name, 'systemctl is-system-running --wait; cat /proc/sys/kernel/random/boot_id',
+                          check=False, timeout=60)
+        lines = res.stdout.split()
+        if res.returncode == 0 and lines[:1] == ['running'] and lines[-1] != before:
+            after = lines[-1]
+            break
+        time.sleep(1)
+    assert after, 'the machine did not come back within 60 s'
+    assert len(leftovers()['nspawn']) == 1
 
 
 def test_down_leaves_nothing_and_up_recovers_from_a_crash(clean_bed):

@@ -20,6 +20,8 @@ import json
 import os
 import re
 
+from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import _vtuple
+
 SCHEMA_VERSION = 1
 
 # key -> (type, what it holds). "dict?" may be null.
@@ -162,10 +164,6 @@ def derive(plan, p, env, findings):
         'release': (plan.get('release') or {}).get('command'),
     }
     return plan
-
-
-def _vtuple(version):
-    return tuple(int(x) for x in version.split('.'))
 
 
 def check_schema(plan):

@@ -592,8 +592,8 @@ def deploy_vars(cfg, state):
     out = {}
     mirror = state.get('mirror')
     if mirror:
-        out.update(pyenv_mirror_url=mirror['url'], pyenv_definitions_src=mirror['definitions'],
-                   app_plan_available_versions=mirror['versions'])
+        # (the plan reads what the mirror holds from its listing, as it does for any mirror)
+        out.update(pyenv_mirror_url=mirror['url'], pyenv_definitions_src=mirror['definitions'])
     if state.get('pyenv_archive'):
         out.update(pyenv_install_method='archive', pyenv_archive_src=state['pyenv_archive']['path'],
                    pyenv_artifacts_dir=os.path.join(os.path.dirname(cfg.cache_dir), 'artifacts'))

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from helpers import CATALOGUE, ROOT, write_tree
+from helpers import CATALOGUE, INSTALLABLE, ROOT, write_tree
 
 # The repository is the collection pyfleet.deploy; .collections/ansible_collections/pyfleet/deploy
 # links back to it, as ansible.cfg's collections_path does for Ansible.
@@ -36,6 +36,7 @@ def make_plan(tmp_path, rules, catalogue):
     """make_plan({files}, **build_plan kwargs) -> plan built from a fresh fixture app."""
     def _make(files, **kw):
         kw.setdefault('today', '2026-11-22')
+        kw.setdefault('available', INSTALLABLE)
         app = write_tree(tmp_path / 'app', files)
         return rules.build_plan(app, catalogue, **kw)
     return _make

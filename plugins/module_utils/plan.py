@@ -24,7 +24,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, cpython_sources
 from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Findings, format_report
 from ansible_collections.pyfleet.deploy.plugins.module_utils.lockfiles import read_pipenv, read_poetry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.pack import tree_problems
@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - Python < 3.11
 
 
 def build_plan(src, catalogue, today=None, available=None, default_python=None, allow_eol=False,
-               deny=(), near_eol_days=180, env=None, migrations=True):
+               deny=(), near_eol_days=180, env=None, migrations=True, known=None):
     """Inspect the app at ``src`` and return the plan (a plain dict). Reads only the platform files."""
     findings = Findings()
     env = env or {}
@@ -73,8 +73,8 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     _check_names(root, files, dirs, findings)
     deps = _package_manager(plan, root, files, dirs, findings, env)
     plan['python'] = _python_version(root, files, findings, catalogue, deps, plan['is_python'], default_python,
-                                     dict(today=today, available=available, allow_eol=allow_eol, deny=deny,
-                                          near_eol_days=near_eol_days))
+                                     dict(today=today, available=available, known=known, allow_eol=allow_eol,
+                                          deny=deny, near_eol_days=near_eol_days))
     _plan_processes(plan, root, files, findings)
     _django(plan, root, deps['names'], env, migrations, findings)
     _gunicorn(plan, deps['names'], findings)
@@ -234,7 +234,7 @@ def _python_version(root, files, findings, catalogue, deps, is_python, default_p
                               'file-encoding') for d in findings):
             python = resolve_default_python(catalogue, resolve_kw['today'], default=default_python,
                                             available=resolve_kw['available'], findings=findings,
-                                            allow_eol=resolve_kw['allow_eol'], deny=resolve_kw['deny'],
+                                            allow_eol=resolve_kw['allow_eol'], deny=resolve_kw['deny'], known=resolve_kw['known'],
                                             near_eol_days=resolve_kw['near_eol_days'],
                                             requires=requires_python
                                             or ((pyproject or {}).get('project') or {}).get('requires-python'))
@@ -345,6 +345,12 @@ ARGUMENT_SPEC = dict(
     catalogue=dict(type='dict'),
     catalogue_overrides=dict(type='dict', default={}),
     available_versions=dict(type='list', elements='str'),
+    pyenv_checkout=dict(type='path'),
+    pyenv_ref=dict(type='str', default=''),
+    pyenv_archive=dict(type='path'),
+    definitions_src=dict(type='path'),
+    mirror_url=dict(type='str'),
+    tarballs_src=dict(type='path'),
     default_python=dict(type='str'),
     allow_eol=dict(type='bool', default=False),
     deny_versions=dict(type='list', elements='str', default=[]),
@@ -359,6 +365,24 @@ ARGUMENT_RULES = dict(required_one_of=[('catalogue_file', 'catalogue')],
                       mutually_exclusive=[('catalogue_file', 'catalogue')])
 
 
+def installable_here(p, findings):
+    """What CPython versions the hosts can install, for the task's parameters ``p``: the operator's list
+    (available_versions), or pyenv's definitions at the ref the hosts get, with the operator's own, that
+    the mirror (or the tarball directory, or python.org) can serve. Problems reading them are warnings."""
+    if p['available_versions'] is not None:
+        return {'versions': p['available_versions'], 'defined': None, 'definitions': 'app_plan_available_versions',
+                'fetch': None}
+    checkout = p['pyenv_checkout'] or (None if p['pyenv_archive'] else cpython_sources.discover_pyenv_checkout())
+    defs, origin, problems = cpython_sources.pyenv_definitions(checkout, p['pyenv_ref'], p['pyenv_archive'])
+    found = cpython_sources.installable(defs, p['definitions_src'], p['mirror_url'], p['tarballs_src'])
+    for code, message, fix in problems + found['problems']:
+        findings.add(code, message, fix)
+    if not found['defined']:
+        return {'versions': None, 'defined': None, 'definitions': None, 'fetch': None}
+    return {'versions': found['versions'], 'defined': found['defined'], 'fetch': found['fetch'],
+            'definitions': origin + (' and %s' % p['definitions_src'] if p['definitions_src'] else '')}
+
+
 def run_task(p):
     """The task's result for validated parameters ``p``: a dict with ``plan``, ``report`` and
     ``warnings`` (one line each), and ``failed``/``msg`` when the app cannot be deployed."""
@@ -366,14 +390,17 @@ def run_task(p):
         catalogue = load_catalogue(path=p['catalogue_file'], data=p['catalogue'], overrides=p['catalogue_overrides'])
     except (OSError, ValueError) as exc:
         return dict(failed=True, msg='The Python catalogue %s is unusable: %s' % (p['catalogue_file'] or '(data)', exc))
+    findings = Findings()
+    sources = installable_here(p, findings)
     try:
         plan = build_plan(
-            p['src'], catalogue, today=p['today'], available=p['available_versions'],
+            p['src'], catalogue, today=p['today'], available=sources['versions'], known=sources['defined'],
             default_python=p['default_python'], allow_eol=p['allow_eol'], deny=p['deny_versions'],
             near_eol_days=p['near_eol_days'], env=p['env'], migrations=p['migrations'])
     except ValueError as exc:   # the controller lacks a library the rules need (pathspec)
         return dict(failed=True, msg='pyfleet.deploy.app_plan: %s' % exc)
-    findings = Findings()
+    if plan['python']:
+        plan['python']['installable'] = {k: sources[k] for k in ('definitions', 'fetch', 'versions')}
     contract.derive(plan, p, p['env'], findings)
     _finish(plan, findings)
     report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])

@@ -45,11 +45,14 @@ def load_catalogue(path=None, data=None, overrides=None):
     for minor, entry in cat['minors'].items():
         if not _SPEC_RE.match(minor) or _SPEC_RE.match(minor).group(3):
             raise ValueError('catalogue minor %r is not "X.Y"' % minor)
-        if 'latest' not in entry or not str(entry['latest']).startswith(minor + '.'):
-            raise ValueError('catalogue minor %s needs latest: "%s.N"' % (minor, minor))
-        entry['latest'] = str(entry['latest'])
+        # which patches exist is read from pyenv's definitions, not kept here (an older catalogue's
+        # "latest" is ignored)
+        entry.pop('latest', None)
         entry['eol'] = str(entry['eol']) if entry.get('eol') else None
         entry.setdefault('status', 'bugfix')
+        if entry['status'] not in ('bugfix', 'security', 'end-of-life', 'prerelease'):
+            raise ValueError('catalogue minor %s: status %r is not bugfix, security, end-of-life or prerelease'
+                             % (minor, entry['status']))
     return cat
 
 
@@ -174,106 +177,121 @@ def parse_version_file(name, text, findings):
     return None, None
 
 
-def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny=(),
-                   near_eol_days=180, source=None, line=None, findings=None, is_default=False):
-    """Resolve 'X.Y' or 'X.Y.Z' against the catalogue (and a mirror's listing).
+def _in_minor(versions, minor):
+    return [v for v in versions if v.startswith(minor + '.')]
 
-    Returns a dict (version, minor, eol, status, ...) or None when an error was added.
+
+def resolve_python(spec, catalogue, today, available=None, known=None, allow_eol=False, deny=(),
+                   near_eol_days=180, source=None, line=None, findings=None, is_default=False):
+    """Resolve 'X.Y' or 'X.Y.Z' against what can be installed and the catalogue's end-of-life data.
+
+    ``available``: the versions that can really be installed here (pyenv's definitions that the mirror
+    can serve; tarball names are read too). ``known``: the versions pyenv defines at all (default:
+    ``available``). None: pyfleet does not know, so an exact pin is taken as it is and "X.Y" cannot be
+    resolved. Every problem with the version is reported at once, and every suggestion names only
+    versions that can be installed. Returns a dict (version, minor, eol, status, ...) or None when an
+    error was added.
     """
     findings = Findings() if findings is None else findings
     errors_before = len(findings.errors())
     m = _SPEC_RE.match(str(spec).strip())
-    supported = supported_minors(catalogue, today)
-    # what can be installed here: with a mirror's listing, every suggestion names only what it holds
     have = versions_from_listing(available) if available is not None else None
+    known = versions_from_listing(known) if known is not None else have
+    supported = supported_minors(catalogue, today)
     if have is not None:
-        supported = [s for s in supported if any(v.startswith(s + '.') for v in have)] or \
-            sorted({v.rsplit('.', 1)[0] for v in have}, key=_vtuple, reverse=True)
-    listed = ', '.join(supported)
+        supported = [s for s in supported if _in_minor(have, s)]
+    listed = ', '.join(supported) if supported else 'none can be installed here'
+    have_text = ', '.join(have) if have else 'nothing'
     if not m:
         findings.add('python-version-invalid', '%r is not "X.Y" or "X.Y.Z".' % spec,
                      'Use a version such as %s.' % (supported[0] if supported else '3.14'), source, line)
         return None
     minor = '%s.%s' % (m.group(1), m.group(2))
+    exact = '%s.%s' % (minor, m.group(3)) if m.group(3) is not None else None
+    in_minor = _in_minor(have, minor) if have is not None else None
     entry = catalogue['minors'].get(minor)
-    if entry is None:
+    if entry is None and not in_minor:
         findings.add('python-version-unknown', 'Python %s is not a version pyfleet knows.' % spec,
-                     'Use one of the supported versions: %s.' % listed, source, line)
+                     'Use one of the supported versions that can be installed here: %s.' % listed, source, line)
         return None
-    latest = entry['latest']
+    if entry is None:
+        findings.add('python-version-not-in-catalogue',
+                     'Python %s can be installed, but the catalogue (checked %s) does not know its end-of-life date.'
+                     % (minor, catalogue.get('checked') or 'unknown'),
+                     'Nothing to do for the app; the operator can add it with app_plan_catalogue_overrides.', source, line)
+        entry = {'eol': None, 'status': 'bugfix'}
     eol = entry.get('eol')
     status = entry['status']
     if eol and eol <= today.isoformat() and status != 'prerelease':
         status = 'end-of-life'
+    # is the minor (or the exact patch) installable at all? said together with any other problem
+    absent = None
+    if have is not None:
+        if exact and exact not in have:
+            if known is not None and exact not in known:
+                absent = 'Python %s does not exist as far as pyenv knows (it has no definition for it)' % exact
+            else:
+                absent = 'Python %s cannot be installed here: pyenv defines it, but the mirror does not hold it' % exact
+        elif not in_minor:
+            absent = 'No Python %s release can be installed here' % minor
+    stop = False
     if status == 'prerelease' and not allow_eol:
         findings.add('python-version-prerelease', 'Python %s is a pre-release.' % minor,
                      'Use a released version: %s.' % listed, source, line)
-        return None
-    if status == 'end-of-life':
+        stop = True
+    elif status == 'end-of-life':
         msg = 'Python %s reached end of life on %s and no longer gets security fixes.' % (minor, eol or 'an earlier date')
         if allow_eol:
             findings.add('python-version-eol-allowed', msg + ' The operator allows it.',
                          'Upgrade to a supported version: %s.' % listed, source, line)
         else:
+            if absent:
+                msg += ' Besides: %s; what can be installed: %s.' % (absent, have_text)
             findings.add('python-version-eol', msg,
-                         'Upgrade to a supported version (%s), or, for a legacy app, have the operator set '
-                         'app_plan_allow_eol: true.' % listed, source, line)
+                         'Upgrade to a supported version that can be installed here (%s)%s.'
+                         % (listed, '' if absent else ', or, for a legacy app, have the operator set app_plan_allow_eol: true'),
+                         source, line)
             return None
     elif eol and near_eol_days is not None:
         days = (datetime.date.fromisoformat(eol) - today).days
         if 0 <= days <= near_eol_days:
             findings.add('python-version-near-eol', 'Python %s reaches end of life on %s (in %d days).' % (minor, eol, days),
                          'Plan the upgrade to %s.' % (supported[0] if supported else 'a newer minor'), source, line)
-    if m.group(3) is not None and have is not None:
-        version = '%s.%s' % (minor, m.group(3))
-        in_minor = [v for v in have if v.startswith(minor + '.')]
-        if version in have and _vtuple(version) < _vtuple(in_minor[-1]):
+    if absent:
+        findings.add('python-version-not-installable', '%s. What can be installed: %s.' % (absent, have_text),
+                     ('Pin one of those (e.g. "%s" for the newest %s).' % (minor, minor) if in_minor else
+                      'Ask for a supported minor that can be installed (%s).' % listed if supported else
+                      'Add the tarball to the mirror, or point pyenv at a mirror that holds it.')
+                     + ('' if not exact or (known is not None and exact not in known)
+                        else ' Or add its tarball to the mirror.'), source, line)
+        return None
+    if stop:
+        return None
+    if exact:
+        version = exact
+        if have is not None and _vtuple(version) < _vtuple(in_minor[-1]):
             findings.add('python-version-outdated', 'Python %s is pinned; %s is the newest %s that can be installed.'
                          % (version, in_minor[-1], minor),
                          'Pin %s (or write "%s" to always get the newest patch).' % (in_minor[-1], minor), source, line)
-    elif m.group(3) is not None:
-        version = '%s.%s' % (minor, m.group(3))
-        if _vtuple(version) < _vtuple(latest):
-            findings.add('python-version-outdated', 'Python %s is pinned; %s is the newest %s release.' % (version, latest, minor),
-                         'Pin %s (or write "%s" to always get the newest patch).' % (latest, minor), source, line)
-        elif _vtuple(version) > _vtuple(latest):
-            findings.add('python-version-newer-than-catalogue',
-                         'Python %s is newer than the catalogue knows (%s, checked %s).'
-                         % (version, latest, catalogue.get('checked') or 'unknown'),
-                         'Nothing to do if it exists; the operator can update app_plan_catalogue_overrides.',
-                         source, line)
+    elif have is None:
+        findings.add('python-version-unresolvable',
+                     'Python %s names no patch, and pyfleet cannot tell which %s patches can be installed here.' % (minor, minor),
+                     'Pin "%s.N", or give the plan pyenv\'s definitions (app_plan_pyenv_checkout) or the list '
+                     '(app_plan_available_versions).' % minor, source, line)
+        return None
     else:
-        version = latest
-    result = {'version': version, 'minor': minor, 'eol': eol, 'status': status, 'latest': latest,
-              'spec': str(spec), 'mirror': None}
-    if available is not None:
-        have = versions_from_listing(available)
-        in_minor = [v for v in have if v.startswith(minor + '.')]
-        mirror_text = ', '.join(have) if have else 'nothing'
-        if m.group(3) is not None:
-            if version not in have:
-                findings.add('python-version-not-on-mirror',
-                             'Python %s cannot be installed here: %s. What can be installed: %s.'
-                             % (version, 'no such release is known' if _vtuple(version) > _vtuple(latest)
-                                else 'the mirror does not hold it', mirror_text),
-                             'Pin one of those%s, or add Python-%s.tgz to the mirror.'
-                             % (' (e.g. "%s" for the newest %s)' % (minor, minor) if in_minor else '', version),
-                             source, line)
-                return None
-        elif not in_minor:
-            findings.add('python-version-not-on-mirror', 'The mirror has no Python %s release; it has: %s.' % (minor, mirror_text),
-                         'Ask for a minor the mirror holds, or add Python-%s.tgz to the mirror.' % latest, source, line)
-            return None
-        elif in_minor[-1] != version:
-            result['mirror'] = in_minor[-1]
-            findings.add('python-version-mirror-substitute',
-                         'Python %s resolves to %s, the newest %s the mirror holds (%s is the newest release).'
-                         % (spec, in_minor[-1], minor, latest),
-                         'Add Python-%s.tgz to the mirror to get the newest patch.' % latest, source, line)
-            version = result['version'] = in_minor[-1]
+        version = in_minor[-1]
+    result = {'version': version, 'minor': minor, 'eol': eol, 'status': status, 'spec': str(spec)}
+    newest = _in_minor(known, minor)[-1] if known is not None and _in_minor(known, minor) else version
+    if not exact and newest != version:
+        findings.add('python-version-mirror-substitute',
+                     'Python %s resolves to %s, the newest %s the mirror holds (pyenv defines up to %s).'
+                     % (spec, version, minor, newest),
+                     'Add Python %s to the mirror to get the newest patch.' % newest, source, line)
     if version in [str(d) for d in deny] or str(spec) in [str(d) for d in deny]:
+        others = [v for v in (in_minor or []) if v != version and v not in [str(d) for d in deny]]
         findings.add('python-version-denied', 'Python %s is on the operator\'s deny-list.' % version,
-                     'Pin another %s patch, e.g. %s.' % (minor, latest) if latest != version
+                     'Pin another %s patch that can be installed: %s.' % (minor, ', '.join(others)) if others
                      else 'Pin another supported version: %s.' % listed, source, line)
         return None
     if len(findings.errors()) > errors_before:
@@ -281,23 +299,19 @@ def resolve_python(spec, catalogue, today, available=None, allow_eol=False, deny
     return result
 
 
-def _newest_satisfying(requires, catalogue, today, available, source):
+def _newest_satisfying(requires, catalogue, today, available):
     """(version, minor) of the newest installable patch of a supported minor that satisfies the
     ``requires`` specifier (requires-python, or a Pipfile's), or (None, what was tried)."""
-    have = versions_from_listing(available) if available is not None else None
+    have = versions_from_listing(available) if available is not None else []
     tried = []
     for minor in supported_minors(catalogue, today):
-        if have is not None:
-            in_minor = [v for v in have if v.startswith(minor + '.')]
-            newest = in_minor[-1] if in_minor else None
-        else:
-            newest = catalogue['minors'][minor]['latest']
-        if newest is None:
+        in_minor = _in_minor(have, minor)
+        if not in_minor:
             continue
-        tried.append(newest)
+        tried.append(in_minor[-1])
         try:
-            if Version(newest) in SpecifierSet(requires):
-                return newest, minor
+            if Version(in_minor[-1]) in SpecifierSet(requires):
+                return in_minor[-1], minor
         except (InvalidSpecifier, InvalidVersion):
             return None, tried
     return None, tried
@@ -306,10 +320,10 @@ def _newest_satisfying(requires, catalogue, today, available, source):
 def resolve_default_python(catalogue, today, default=None, available=None, findings=None, requires=None,
                            requires_source='pyproject.toml', **kwargs):
     """The version for an app that names none: with ``requires`` (requires-python), the newest installable
-    version that satisfies it; else the default minor, or the newest supported on the mirror."""
+    version that satisfies it; else the default minor, or the newest supported minor that can be installed."""
     findings = Findings() if findings is None else findings
-    if requires:
-        version, tried = _newest_satisfying(requires, catalogue, today, available, requires_source)
+    if requires and available is not None:
+        version, tried = _newest_satisfying(requires, catalogue, today, available)
         if version is None:
             findings.add('python-version-requires-python',
                          'No Python that can be installed here satisfies requires-python "%s" in %s (tried %s).'
@@ -327,13 +341,12 @@ def resolve_default_python(catalogue, today, default=None, available=None, findi
     minor = str(default or catalogue.get('default') or (supported_minors(catalogue, today) or ['3.14'])[0])
     if available is not None:
         have = versions_from_listing(available)
-        if not any(v.startswith(minor + '.') for v in have):
-            supported = supported_minors(catalogue, today)
-            for cand in supported:
-                if any(v.startswith(cand + '.') for v in have):
+        if not _in_minor(have, minor):
+            for cand in supported_minors(catalogue, today):
+                if _in_minor(have, cand):
                     findings.add('python-version-default',
-                                 'No runtime.txt or .python-version; the default %s is not on the mirror, so the '
-                                 'newest supported minor it holds, %s, is used.' % (minor, cand),
+                                 'No runtime.txt or .python-version; the default %s cannot be installed here, so the '
+                                 'newest supported minor that can, %s, is used.' % (minor, cand),
                                  'Pin a version in .python-version (e.g. "%s") to make the choice explicit.' % cand)
                     minor = cand
                     break

@@ -28,22 +28,52 @@ options:
     required: true
   catalogue_file:
     description:
-      - The CPython version catalogue (YAML) - each minor's newest patch, end-of-life date and status.
+      - The CPython version catalogue (YAML) - each minor's end-of-life date and status. Which patches exist
+        comes from pyenv's definitions, not from here.
       - Required unless O(catalogue) is given.
     type: path
   catalogue:
     description: The catalogue as data, instead of O(catalogue_file).
     type: dict
   catalogue_overrides:
-    description: 'Merged over the catalogue, per minor, e.g. C({minors: {"3.13": {latest: "3.13.16"}}}).'
+    description: 'Merged over the catalogue, per minor, e.g. C({minors: {"3.16": {eol: "2032-10-31", status: bugfix}}}).'
     type: dict
     default: {}
   available_versions:
     description:
-      - Versions that can actually be installed, e.g. a mirror's listing (C(3.11.2) or C(Python-3.11.2.tgz)).
-      - When given, C(X.Y) resolves to the newest listed C(X.Y.Z), and a version not listed is an error.
+      - Versions that can actually be installed (C(3.11.2) or C(Python-3.11.2.tgz)). When given, it replaces
+        what the plan reads from pyenv and the mirror.
+      - When neither this nor pyenv's definitions are known, an exact C(X.Y.Z) is taken as it is and C(X.Y)
+        is an error.
     type: list
     elements: str
+  pyenv_checkout:
+    description:
+      - A pyenv git checkout on the controller, whose python-build definitions say which versions exist.
+      - Defaults to C($PYENV_ROOT), then C(pyenv root), then C(~/.pyenv).
+    type: path
+  pyenv_ref:
+    description:
+      - The pyenv ref the hosts get (the pyenv role's C(pyenv_git_version)); its definitions are read with
+        C(git archive). Empty reads the checkout's working tree. A checkout without the ref is read as it is,
+        with a warning.
+    type: str
+    default: ''
+  pyenv_archive:
+    description: A pyenv tarball (the pyenv role's C(pyenv_archive_src)), read instead of a checkout.
+    type: path
+  definitions_src:
+    description: A directory of extra python-build definitions (the pyenv role's C(pyenv_definitions_src)); they come first.
+    type: path
+  mirror_url:
+    description:
+      - The python-build mirror the hosts download from (the pyenv role's C(pyenv_mirror_url)). Its root must
+        answer a listing; a version is installable when the sha256 of its definition's tarball is listed.
+      - Without a mirror or O(tarballs_src), every defined version is taken as installable from python.org.
+    type: str
+  tarballs_src:
+    description: A controller directory of CPython tarballs pushed to the hosts (the pyenv role's C(pyenv_tarballs_src)).
+    type: path
   default_python:
     description: The minor used when the app names no version. Defaults to the catalogue's C(default).
     type: str
@@ -133,9 +163,17 @@ EXAMPLES = r'''
     src: "{{ app_src }}"
     name: hello
     catalogue_file: "{{ role_path }}/files/python-versions.yml"
-    available_versions: ["3.11.2", "3.13.5"]
     env: "{{ app_env }}"
+    # "3.13" resolves to the newest 3.13 that pyenv v2.6.3 defines and the mirror holds
+    pyenv_ref: v2.6.3
+    mirror_url: http://mirror.example.internal/python-build
   register: plan
+
+- name: Plan against a fixed list of versions instead
+  pyfleet.deploy.app_plan:
+    src: "{{ app_src }}"
+    catalogue_file: "{{ role_path }}/files/python-versions.yml"
+    available_versions: ["3.11.2", "3.13.5"]
 
 - name: Show the Python it resolved
   ansible.builtin.debug:
@@ -179,7 +217,8 @@ plan:
       type: dict
     python:
       description: Resolved C(version), C(minor), C(source) (C(runtime.txt), C(.python-version), C(default)), C(eol),
-        C(status), and C(prefix) and C(interpreter) under O(pyenv_root).
+        C(status), C(prefix) and C(interpreter) under O(pyenv_root), and C(installable) - where the versions that
+        can be installed were read (C(definitions), C(fetch)) and C(versions).
       type: dict
     processes:
       description: Process name to command; C(web) has C(mode) C(gunicorn) (WSGI app on a socket) or C(command) (binds C($PORT)).

@@ -5,19 +5,14 @@ import re
 import pytest
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
-from helpers import CATALOGUE, ROOT, codes, write_tree
+from helpers import ROOT, codes, task_params, write_tree
 
 FLASK = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\n',
          'wsgi.py': 'from flask import Flask\napplication = Flask(__name__)\n'}
 
 
 def plan_of(rules, src, **inputs):
-    params = dict(src=src, catalogue_file=CATALOGUE, catalogue=None, catalogue_overrides={}, available_versions=None,
-                  default_python=None, allow_eol=False, deny_versions=[], near_eol_days=180, env={},
-                  migrations=True, today='2026-11-22', fail_on_error=False)
-    params.update({k: v['default'] for k, v in contract.ARGUMENT_SPEC.items()})
-    params.update(inputs)
-    return rules.run_task(params)['plan']
+    return rules.run_task(task_params(rules, src=src, **inputs))['plan']
 
 
 @pytest.mark.parametrize('example', sorted(os.listdir(os.path.join(ROOT, 'examples'))))

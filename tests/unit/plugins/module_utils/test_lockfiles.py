@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from helpers import ROOT, codes, finding
+from helpers import INSTALLABLE, ROOT, codes, finding, newest
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def example(tmp_path):
 def plan_of(rules, catalogue):
     def _plan(src, **kw):
         kw.setdefault('today', '2026-11-22')
+        kw.setdefault('available', INSTALLABLE)
         return rules.build_plan(src, catalogue, **kw)
     return _plan
 
@@ -107,7 +108,7 @@ def test_poetry_app_installs_the_main_group_with_the_newest_python_requires_pyth
     assert plan['ok'], plan['errors']
     assert plan['package_manager'] == 'poetry'
     assert plan['requirements']['files'] == ['poetry.lock', 'pyproject.toml']
-    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']   # ">=3.11,<3.13"
+    assert plan['python']['version'] == newest('3.12')   # ">=3.11,<3.13"
     exported = _exported(plan)
     assert 'pytest' not in exported and 'packaging' not in exported
     assert exported['flask'].startswith('flask==3.1.3 --hash=sha256:')

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from helpers import BASIC, codes, finding, FLASK_WSGI, with_files
+from helpers import BASIC, INSTALLABLE, codes, finding, FLASK_WSGI, with_files
 
 # ---------------------------------------------------------------- detection
 def test_basic_flask_app_is_ok(make_plan):
@@ -116,7 +116,7 @@ def test_walk_does_not_read_unrelated_files(rules, catalogue, tmp_path, monkeypa
         return real_open(path, *a, **kw)
     import builtins
     monkeypatch.setattr(builtins, 'open', spy)
-    plan = rules.build_plan(app, catalogue, today='2026-11-22')
+    plan = rules.build_plan(app, catalogue, today='2026-11-22', available=INSTALLABLE)
     monkeypatch.undo()
     assert plan['ok']
     assert opened and not [n for n in opened if n.startswith('blob')]
@@ -134,7 +134,7 @@ def test_links_out_of_the_app_are_refused_with_the_target_and_the_fix(rules, cat
     os.symlink('../assets/site.css', os.path.join(app, 'static', 'site.css'))   # inside: fine
     os.makedirs(os.path.join(app, '.venv', 'bin'))
     os.symlink('/usr/bin/python3', os.path.join(app, '.venv', 'bin', 'python'))  # a local .venv is never shipped
-    plan = rules.build_plan(app, catalogue, today='2026-11-22')
+    plan = rules.build_plan(app, catalogue, today='2026-11-22', available=INSTALLABLE)
     bad = [d for d in plan['errors'] if d['code'] == 'symlink-outside']
     assert sorted(d['file'] for d in bad) == ['static/other-env.txt', 'static/shadow.txt']
     shadow = [d for d in bad if d['file'] == 'static/shadow.txt'][0]
@@ -144,4 +144,4 @@ def test_links_out_of_the_app_are_refused_with_the_target_and_the_fix(rules, cat
     # excluded links are not shipped, so they are no problem
     with open(os.path.join(app, '.slugignore'), 'w') as fh:
         fh.write('static/\n')
-    assert rules.build_plan(app, catalogue, today='2026-11-22')['ok']
+    assert rules.build_plan(app, catalogue, today='2026-11-22', available=INSTALLABLE)['ok']

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import python_version
-from helpers import BASIC, codes, finding, FLASK_WSGI, with_files
+from helpers import BASIC, codes, finding, FLASK_WSGI, newest, with_files
 
 # ---------------------------------------------------------------- Python version
 def test_runtime_txt_patch(make_plan):
@@ -10,9 +10,9 @@ def test_runtime_txt_patch(make_plan):
     assert plan['python']['version'] == '3.12.13' and plan['python']['source'] == 'runtime.txt'
 
 
-def test_runtime_txt_minor_resolves_to_newest_patch(make_plan, catalogue):
+def test_runtime_txt_minor_resolves_to_newest_patch(make_plan):
     plan = make_plan(with_files(**{'runtime.txt': 'python-3.13'}))
-    assert plan['python']['version'] == catalogue['minors']['3.13']['latest']
+    assert plan['python']['version'] == newest('3.13') == '3.13.16'
 
 
 @pytest.mark.parametrize('content', ['3.12\n', '3.12', '  3.12  \r\n', '# pinned for prod\n3.12\n', '\n\n3.12\n\n',
@@ -136,7 +136,7 @@ def test_unknown_version_lists_supported(make_plan):
     assert '3.14' in d['fix'] and '3.12' in d['fix'] and '3.9' not in d['fix']
 
 
-@pytest.mark.parametrize('spec', ['python-2.7.13', 'python-3.6.15', 'python-3.9', 'python-3.10.20'])
+@pytest.mark.parametrize('spec', ['python-2.7.18', 'python-3.6.15', 'python-3.9', 'python-3.10.20'])
 def test_eol_is_error(make_plan, spec):
     plan = make_plan(with_files(**{'runtime.txt': spec}))
     d = finding(plan, 'python-version-eol')
@@ -144,9 +144,9 @@ def test_eol_is_error(make_plan, spec):
 
 
 def test_eol_allowed_by_operator_is_warning(make_plan):
-    plan = make_plan(with_files(**{'runtime.txt': 'python-2.7.13'}), allow_eol=True)
+    plan = make_plan(with_files(**{'runtime.txt': 'python-2.7.18'}), allow_eol=True)
     assert plan['ok'], plan['errors']
-    assert plan['python']['version'] == '2.7.13'
+    assert plan['python']['version'] == '2.7.18'
     assert 'python-version-eol-allowed' in codes(plan, 'warning')
 
 
@@ -161,28 +161,34 @@ def test_near_eol_warning_has_date(make_plan):
     assert '2027-10-31' in d['message'] and plan['ok']
 
 
-def test_outdated_patch_names_newer(make_plan, catalogue):
-    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.4'}))
+def test_outdated_patch_names_newer(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.12.13'}))
     d = finding(plan, 'python-version-outdated')
-    assert catalogue['minors']['3.12']['latest'] in d['message'] and plan['ok']
+    assert newest('3.12') in d['message'] and plan['ok']
 
 
-def test_patch_newer_than_catalogue_is_accepted(make_plan):
+def test_a_patch_newer_than_any_known_is_an_error_not_a_guess(make_plan):
     plan = make_plan(with_files(**{'.python-version': '3.13.99'}))
+    d = finding(plan, 'python-version-not-installable')
+    assert d['severity'] == 'error' and '3.13.16' in d['message'] and not plan['ok']
+
+
+def test_an_exact_pin_is_taken_as_it_is_when_nothing_says_what_can_be_installed(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.13.99'}), available=None)
     assert plan['ok'] and plan['python']['version'] == '3.13.99'
-    assert 'python-version-newer-than-catalogue' in codes(plan, 'warning')
+    plan = make_plan(with_files(**{'.python-version': '3.13'}), available=None)
+    d = finding(plan, 'python-version-unresolvable')
+    assert 'Pin "3.13.N"' in d['fix'] and 'app_plan_pyenv_checkout' in d['fix']
 
 
 def test_deny_list(make_plan):
-    plan = make_plan(with_files(**{'runtime.txt': 'python-3.5.3'}), allow_eol=True,
-                     deny=['3.4.5', '3.4.6', '3.5.3'])
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.11.2'}), deny=['3.11.2', '3.11.15'])
     d = finding(plan, 'python-version-denied')
-    assert '3.5.10' in d['fix']
+    assert d['fix'] == 'Pin another 3.11 patch that can be installed: 3.11.16.'
 
 
-def test_deny_list_applies_to_resolved_minor(make_plan, catalogue):
-    latest = catalogue['minors']['3.12']['latest']
-    plan = make_plan(with_files(**{'.python-version': '3.12'}), deny=[latest])
+def test_deny_list_applies_to_resolved_minor(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.12'}), deny=[newest('3.12')])
     assert 'python-version-denied' in codes(plan, 'error')
 
 
@@ -192,23 +198,39 @@ def test_default_version(make_plan, catalogue):
     assert 'python-version-default' in codes(plan, 'note')
 
 
-def test_operator_default(make_plan, catalogue):
+def test_operator_default(make_plan):
     plan = make_plan(BASIC, default_python='3.12')
-    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']
+    assert plan['python']['version'] == newest('3.12')
 
 
 def test_catalogue_override(rules, tmp_path):
     from helpers import CATALOGUE, write_tree
-    cat = rules.load_catalogue(CATALOGUE, overrides={'minors': {'3.13': {'latest': '3.13.42'}}})
+    cat = rules.load_catalogue(CATALOGUE, overrides={'minors': {'3.13': {'eol': '2026-11-01'}}})
     app = write_tree(tmp_path / 'a', with_files(**{'.python-version': '3.13'}))
-    assert rules.build_plan(app, cat, today='2026-11-22')['python']['version'] == '3.13.42'
+    plan = rules.build_plan(app, cat, today='2026-11-22', available=['3.13.5'])
+    assert 'python-version-eol' in codes(plan, 'error')
+
+
+def test_the_catalogue_holds_no_versions_only_end_of_life_data(rules):
+    from helpers import CATALOGUE
+    with open(CATALOGUE) as fh:
+        assert 'latest' not in fh.read()
+    # an older catalogue's "latest" is read and ignored
+    assert rules.load_catalogue(data={'minors': {'3.13': {'latest': '3.13.1', 'eol': '2029-10-31'}}})['minors']['3.13'] == \
+        {'eol': '2029-10-31', 'status': 'bugfix'}
 
 
 def test_catalogue_rejects_bad_data(rules):
     with pytest.raises(ValueError):
-        rules.load_catalogue(data={'minors': {'3.13': {'latest': '3.12.1'}}})
+        rules.load_catalogue(data={'minors': {'3.13.1': {'eol': '2029-10-31'}}})
     with pytest.raises(ValueError):
-        rules.load_catalogue(data={'minors': {'3.13.1': {'latest': '3.13.1'}}})
+        rules.load_catalogue(data={'minors': {'3.13': {'status': 'maintained'}}})
+
+
+def test_a_minor_the_catalogue_lacks_but_pyenv_defines_is_installed_with_a_warning(make_plan):
+    plan = make_plan(with_files(**{'.python-version': '3.16'}), available=['3.16.0'])
+    assert plan['ok'] and plan['python']['version'] == '3.16.0'
+    assert 'python-version-not-in-catalogue' in codes(plan, 'warning')
 
 
 def test_requires_python_from_pyproject(make_plan):
@@ -222,21 +244,26 @@ MIRROR = ['Python-3.11.2.tgz', 'Python-3.13.5.tar.xz', 'Python-3.13.5.tgz']
 
 
 def test_mirror_substitutes_newest_it_holds(make_plan):
-    plan = make_plan(with_files(**{'.python-version': '3.13'}), available=MIRROR)
+    from helpers import INSTALLABLE
+    plan = make_plan(with_files(**{'.python-version': '3.13'}), available=MIRROR, known=INSTALLABLE)
     assert plan['python']['version'] == '3.13.5' and plan['ok']
     d = finding(plan, 'python-version-mirror-substitute')
-    assert '3.13.5' in d['message']
+    assert '3.13.5' in d['message'] and 'pyenv defines up to 3.13.16' in d['message']
+    # without pyenv's list, the mirror's newest is the newest there is: nothing to say
+    assert 'python-version-mirror-substitute' not in codes(make_plan(with_files(**{'.python-version': '3.13'}), available=MIRROR))
 
 
 def test_mirror_without_minor_lists_what_it_has(make_plan):
     plan = make_plan(with_files(**{'.python-version': '3.14'}), available=MIRROR)
-    d = finding(plan, 'python-version-not-on-mirror')
-    assert '3.11.2, 3.13.5' in d['message']
+    d = finding(plan, 'python-version-not-installable')
+    assert '3.11.2, 3.13.5' in d['message'] and '3.13, 3.11' in d['fix']
 
 
 def test_mirror_without_exact_patch(make_plan):
-    plan = make_plan(with_files(**{'runtime.txt': 'python-3.13.4'}), available=MIRROR)
-    assert 'python-version-not-on-mirror' in codes(plan, 'error')
+    from helpers import INSTALLABLE
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.13.15'}), available=MIRROR, known=INSTALLABLE)
+    d = finding(plan, 'python-version-not-installable')
+    assert 'pyenv defines it, but the mirror does not hold it' in d['message'] and 'add its tarball' in d['fix']
 
 
 def test_mirror_exact_patch_present(make_plan):
@@ -265,10 +292,10 @@ def _uv(requires):
     return files
 
 
-def test_a_uv_app_without_a_version_file_gets_the_newest_that_satisfies_requires_python(make_plan, catalogue):
+def test_a_uv_app_without_a_version_file_gets_the_newest_that_satisfies_requires_python(make_plan):
     plan = make_plan(_uv('==3.12.*'))
     assert plan['ok'], plan['errors']
-    assert plan['python']['version'] == catalogue['minors']['3.12']['latest']
+    assert plan['python']['version'] == newest('3.12')
     assert 'requires-python "==3.12.*"' in finding(plan, 'python-version-default')['message']
 
 
@@ -282,11 +309,23 @@ def test_requires_python_picks_among_what_the_mirror_holds(make_plan):
 
 
 def test_a_patch_that_cannot_be_installed_is_an_error_naming_what_can(make_plan):
-    plan = make_plan(with_files(**{'.python-version': '3.12.999\n'}), available=['3.11.2', '3.13.5'])
-    d = finding(plan, 'python-version-not-on-mirror')
-    assert 'no such release is known' in d['message'] and '3.11.2, 3.13.5' in d['message']
-    # only what can be installed is named: no catalogue patch (3.12.13) anywhere
-    assert 'python-version-newer-than-catalogue' not in codes(plan)
+    from helpers import INSTALLABLE
+    plan = make_plan(with_files(**{'.python-version': '3.12.999\n'}), available=['3.11.2', '3.13.5'], known=INSTALLABLE)
+    d = finding(plan, 'python-version-not-installable')
+    assert 'does not exist as far as pyenv knows' in d['message'] and '3.11.2, 3.13.5' in d['message']
+    # only what can be installed is named: no 3.12 patch anywhere, and one error, not two
+    assert '3.12.14' not in str(plan) and codes(plan, 'error') == ['python-version-not-installable']
+
+
+def test_an_eol_minor_that_cannot_be_installed_either_says_both_at_once(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.8\n'}), available=['3.11.2', '3.13.5'])
+    assert codes(plan, 'error') == ['python-version-eol']
+    d = finding(plan, 'python-version-eol')
+    assert 'No Python 3.8 release can be installed here' in d['message'] and '3.11.2, 3.13.5' in d['message']
+    # allowing end-of-life would not help, so it is not offered; nothing names 3.8.20
+    assert 'app_plan_allow_eol' not in d['fix'] and '3.8.20' not in str(plan)
+    plan = make_plan(with_files(**{'runtime.txt': 'python-3.8\n'}), available=['3.11.2', '3.13.5'], allow_eol=True)
+    assert codes(plan, 'error') == ['python-version-not-installable'] and '3.8.20' not in str(plan)
 
 
 def test_eol_suggestions_name_only_installable_minors(make_plan):
@@ -302,13 +341,10 @@ def test_a_pinned_older_patch_is_compared_with_what_can_be_installed(make_plan):
 
 
 def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path):
-    from helpers import CATALOGUE, write_tree
+    from helpers import task_params, write_tree
     app = write_tree(tmp_path / 'app', {'requirements.txt': 'flask==\n', 'wsgi.py': FLASK_WSGI,
                                         'runtime.txt': 'python-3.11.2\n', '.python-version': '3.12\n'})
-    params = dict(src=app, catalogue_file=CATALOGUE, catalogue=None, catalogue_overrides={}, available_versions=None,
-                  default_python=None, allow_eol=False, deny_versions=[], near_eol_days=180, env={},
-                  migrations=True, today='2026-11-22', fail_on_error=True)
-    result = rules.run_task(params)
+    result = rules.run_task(task_params(rules, src=app, fail_on_error=True))
     assert set(result) == {'changed', 'failed', 'msg'} and result['failed']
     assert result['msg'].count('[requirements-invalid-line]') == 1
     assert result['msg'].count('[python-version-conflict]') == 1

@@ -21,6 +21,7 @@ import os
 import re
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import _vtuple
+from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import local_path
 
 SCHEMA_VERSION = 1
 
@@ -35,7 +36,8 @@ SCHEMA = {
     'package_manager': ('str?', 'pip, uv, pipenv or poetry.'),
     'requirements': ('dict?', 'The files read, the requirements as pip reads them, and the export of a lock file.'),
     'python': ('dict?', 'version, minor, source, source_line, eol, status; prefix and interpreter under pyenv_root.'),
-    'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs), extra (specs pyfleet adds), seed.'),
+    'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs; lock.extra: the specs pyfleet adds), seed, '
+                      'stage (what the install runs in, copied into the virtualenv, when the app has local packages).'),
     'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, env_dir, env_file, "
                        'state_dir, runtime_dir; unit_prefix, target, nft_table; release_cache on the controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
@@ -80,14 +82,57 @@ def _digest(data):
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode('utf-8')).hexdigest()
 
 
+# never part of a local package's digest: what pack never ships, or what a build leaves behind
+_TREE_SKIP = {'.git', '.hg', '.svn', '__pycache__', '.venv'}
+
+
+def tree_digest(path):
+    """sha256 over a file, or over a directory's files (relative path, executable bit, content; a link's
+    target), in a fixed order: what pip builds a local package from."""
+    digest = hashlib.sha256()
+    if os.path.isfile(path):
+        with open(path, 'rb') as fh:
+            digest.update(fh.read())
+        return digest.hexdigest()
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _TREE_SKIP and not d.endswith('.egg-info'))
+        for name in sorted(filenames):
+            if name.endswith('.pyc'):
+                continue
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, path)
+            if os.path.islink(full):
+                digest.update(('L %s %s\n' % (rel, os.readlink(full))).encode('utf-8', 'surrogateescape'))
+                continue
+            with open(full, 'rb') as fh:
+                content = hashlib.sha256(fh.read()).hexdigest()
+            digest.update(('F %s %d %s\n' % (rel, os.access(full, os.X_OK), content)).encode('utf-8', 'surrogateescape'))
+    return digest.hexdigest()
+
+
+def local_packages(plan):
+    """The app's own directories that its requirements install ({path: editable}), as pip resolves them."""
+    out = {}
+    for item in (plan.get('requirements') or {}).get('local') or []:
+        path = local_path(item['path'])
+        if path is not None:
+            out[path] = out.get(path, False) or item['editable']
+    return out
+
+
 def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
-    """What a virtualenv is built from. The same inputs give the same virtualenv, which releases share."""
+    """What a virtualenv is built from. The same inputs give the same virtualenv, which releases share.
+    A local package (-e ./pkg, or ./pkg) counts by its content, as "pkg/": change it, and a new
+    virtualenv is built."""
     reqs = plan.get('requirements') or {}
     names = reqs.get('env_vars') or []
     files = {}
     for rel in reqs.get('files') or []:
         with open(os.path.join(src, rel), 'rb') as fh:
             files[rel] = hashlib.sha256(fh.read()).hexdigest()
+    for rel in local_packages(plan):
+        if os.path.exists(os.path.join(src, rel)):
+            files[rel.rstrip('/') + '/' if rel != '.' else './'] = tree_digest(os.path.join(src, rel))
     pairs = [[n, '' if env.get(n) is None else str(env.get(n))] for n in names]
     manager = plan['package_manager']
     return {
@@ -139,8 +184,13 @@ def derive(plan, p, env, findings):
         lock = lock_inputs(plan, plan['src'], python['interpreter'], p['pip_spec'], p['uv_spec'], p['extra_specs'], env)
         key = _digest(lock)[:16]
         seed = plan['package_manager'] in ('pip', 'pipenv', 'poetry') and _vtuple(python['version']) >= (3, 10, 9)
+        # with a local package, the install runs in a copy of the requirement files and those packages
+        # inside the virtualenv (<path>/src), so an editable one points into the virtualenv, which lives
+        # as long as its key, and never into a release that cleanup deletes
+        local = local_packages(plan)
+        stage = sorted(set(((plan.get('requirements') or {}).get('files') or []) + list(local))) if local else []
         plan['venv'] = {'key': key, 'path': '%s/%s' % (plan['layout']['venvs'], key), 'lock': lock,
-                        'extra': lock['extra'], 'seed': seed}
+                        'seed': seed, 'stage': stage}
 
     web = plan.get('web')
     if web:

@@ -93,9 +93,11 @@ def _drop_hashes_if_mixed(lines, hashed):
 def read_pipenv(texts):
     """Pipfile / Pipfile.lock: ``texts`` maps the file names present to their text.
 
-    Returns dict(problems, lines, python, python_file, python_line, names).
+    Returns dict(problems, lines, python, python_file, python_line, names, local) - ``local``: the packages
+    that are paths in the app ({path, editable, file, line}).
     """
-    out = {'problems': [], 'lines': [], 'python': None, 'python_file': None, 'python_line': None, 'names': set()}
+    out = {'problems': [], 'lines': [], 'python': None, 'python_file': None, 'python_line': None, 'names': set(),
+           'local': []}
     fix = 'Run "pipenv lock" and commit Pipfile.lock.'
     if 'Pipfile.lock' not in texts:
         out['problems'].append(('lock-missing', 'Pipfile is here but Pipfile.lock is not: pyfleet installs exactly what '
@@ -152,6 +154,8 @@ def read_pipenv(texts):
             target = entry.get('path') or entry.get('file')
             lines.append(('-e ' if entry.get('editable') else '') + target)
             hashed.append(False)
+            out['local'].append({'path': target, 'editable': bool(entry.get('editable')), 'file': 'Pipfile.lock',
+                                 'line': _json_line(texts['Pipfile.lock'], name)})
         else:
             pin = entry.get('version') or ''
             lines.append(_line(name, pin if pin != '*' else '', entry.get('extras') or (), marker,
@@ -175,9 +179,10 @@ def _json_line(text, key):
 def read_poetry(texts, pyproject):
     """poetry.lock with the pyproject.toml it locks (``pyproject`` parsed, or None when it does not parse).
 
-    Returns dict(problems, lines, names, requires) - ``requires`` is the Python constraint, as PEP 440.
+    Returns dict(problems, lines, names, requires, local) - ``requires`` is the Python constraint, as PEP 440;
+    ``local``: the packages that are paths in the app.
     """
-    out = {'problems': [], 'lines': [], 'names': set(), 'requires': None}
+    out = {'problems': [], 'lines': [], 'names': set(), 'requires': None, 'local': []}
     fix = 'Run "poetry lock" (Poetry 2 or newer) and commit poetry.lock.'
     if 'pyproject.toml' not in texts:
         out['problems'].append(('lock-invalid', 'poetry.lock is here but the pyproject.toml it locks is not.',
@@ -221,6 +226,8 @@ def read_poetry(texts, pyproject):
         elif kind in ('directory', 'file'):
             lines.append(('-e ' if package.get('develop') else '') + source['url'])
             hashed.append(False)
+            out['local'].append({'path': source['url'], 'editable': bool(package.get('develop')), 'file': 'poetry.lock',
+                                 'line': None})
         elif kind == 'url':
             lines.append('%s @ %s' % (name, source['url']) + (' ; ' + marker if marker else ''))
             hashed.append(False)

@@ -153,7 +153,8 @@ def _package_manager(plan, root, files, dirs, findings, env):
         else:
             plan['package_manager'] = 'uv'
             deps = ((pyproject or {}).get('project') or {}).get('dependencies') or []
-            plan['requirements'] = {'files': ['pyproject.toml', 'uv.lock'], 'requirements': [], 'constraints': []}
+            plan['requirements'] = {'files': ['pyproject.toml', 'uv.lock'], 'requirements': [], 'constraints': [],
+                                    'local': []}
             for dep in deps:
                 try:
                     requirement_names.add(canonical_name(Requirement(dep).name))
@@ -166,7 +167,7 @@ def _package_manager(plan, root, files, dirs, findings, env):
             _add_problems(findings, locked['problems'])
             plan['package_manager'] = 'pipenv'
             plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
-                                    'export': locked['lines'], 'env_vars': []}
+                                    'export': locked['lines'], 'env_vars': [], 'local': locked['local']}
             requirement_names = locked['names']
             if locked['python']:
                 lock_python = (locked['python'], locked['python_file'], locked['python_line'])
@@ -177,7 +178,7 @@ def _package_manager(plan, root, files, dirs, findings, env):
             _add_problems(findings, locked['problems'])
             plan['package_manager'] = 'poetry'
             plan['requirements'] = {'files': sorted(texts), 'requirements': [], 'constraints': [],
-                                    'export': locked['lines'], 'env_vars': []}
+                                    'export': locked['lines'], 'env_vars': [], 'local': locked['local']}
             requirement_names = locked['names']
             requires_python = locked['requires']
     else:

@@ -179,6 +179,7 @@ def parse_requirements(app_dir, rel='requirements.txt', findings=None, env=None)
     env = env or {}
     _walk_requirements(app_dir, rel, findings, result, [], 'requirement', env=env, env_used=used)
     result['env_vars'] = sorted(used)
+    result['local'] = local_requirements(result['requirements'])
     # what the plan keeps and prints names the variables, never their values (tokens in index URLs)
     values = sorted(((str(env[n]), n) for n in used if env.get(n) is not None and len(str(env[n])) >= 4),
                     key=lambda vn: -len(vn[0]))
@@ -197,6 +198,35 @@ def parse_requirements(app_dir, rel='requirements.txt', findings=None, env=None)
         for d in findings[first:]:
             d.message, d.fix = redact(d.message), redact(d.fix)
     return result
+
+
+def local_path(spec):
+    """The app-relative directory (or archive) a local requirement names, as pip resolves it from the
+    install's working directory: './pkg[extra]', 'file:pkg#egg=x' -> 'pkg'; '.' for the app itself.
+    None for a path outside the app (absolute, ~, or ..), which is not shipped."""
+    spec = spec.split(';', 1)[0].strip()
+    spec = spec.split('#', 1)[0]
+    if spec.startswith('file://'):
+        return None
+    if spec.startswith('file:'):
+        spec = spec[len('file:'):]
+    spec = re.sub(r'\[[^\]]*\]$', '', spec).strip()
+    if not spec or spec.startswith(('/', '~')):
+        return None
+    path = os.path.normpath(spec)
+    if path == '..' or path.startswith('..' + os.sep):
+        return None
+    return path
+
+
+def local_requirements(items):
+    """[{path, editable, file, line}] of the requirements that name a path in the app."""
+    out = []
+    for item in items:
+        path = local_path(item['raw']) if item.get('kind') == 'path' else None
+        if path is not None:
+            out.append({'path': path, 'editable': bool(item.get('editable')), 'file': item['file'], 'line': item['line']})
+    return out
 
 
 def _walk_requirements(app_dir, rel, findings, result, stack, role, from_file=None, from_line=None, env=None,

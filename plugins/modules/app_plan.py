@@ -201,7 +201,9 @@ plan:
         C(release_cache) on the controller.
       type: dict
     venv:
-      description: The virtualenv - C(path), C(key) (of the lock inputs), C(lock) (the inputs), C(extra), C(seed).
+      description: The virtualenv - C(path), C(key) (of the lock inputs), C(lock) (the inputs; C(lock.extra), the specs
+        pyfleet adds), C(seed), C(stage) (the requirement files and local packages the install runs in, copied into the
+        virtualenv, when the app has local packages).
       type: dict
     units:
       description: C(instances) (the unit names to run) and C(templates) (the unit files).

@@ -98,7 +98,45 @@ def test_the_values_of_the_variables_requirements_name_are_lock_inputs_as_a_dige
 def test_extra_packages_are_pinned_by_the_operators_specs(rules, tmp_path):
     src = write_tree(tmp_path / 'app', dict(FLASK, **{'requirements.txt': 'flask==3.1.3\n'}))
     plan = plan_of(rules, src, extra_specs={'gunicorn': 'gunicorn==23.0.0'})
-    assert plan['venv']['extra'] == ['gunicorn==23.0.0'] and plan['venv']['lock']['extra'] == ['gunicorn==23.0.0']
+    assert plan['venv']['lock']['extra'] == ['gunicorn==23.0.0']
+
+
+PKG = {'pkg/pyproject.toml': '[project]\nname = "pkg"\nversion = "1"\n', 'pkg/pkg/__init__.py': 'X = 1\n'}
+
+
+def test_a_local_package_is_a_lock_input_by_its_content(rules, tmp_path):
+    src = write_tree(tmp_path / 'app', dict(FLASK, **PKG, **{'requirements.txt': 'flask==3.1.3\n-e ./pkg\n'}))
+    plan = plan_of(rules, src)
+    assert set(plan['venv']['lock']['files']) == {'requirements.txt', 'pkg/'}
+    # the install runs in a copy inside the virtualenv: the requirement files and the package
+    assert plan['venv']['stage'] == ['pkg', 'requirements.txt']
+    key = plan['venv']['key']
+    write_tree(src, {'pkg/pkg/__pycache__/x.pyc': b'junk', 'pkg/pkg.egg-info/PKG-INFO': 'x'})   # not content
+    assert plan_of(rules, src)['venv']['key'] == key
+    write_tree(src, {'pkg/pkg/__init__.py': 'X = 2\n'})
+    assert plan_of(rules, src)['venv']['key'] != key
+    write_tree(src, {'wsgi.py': FLASK['wsgi.py'] + '# the app\'s code is not\n'})
+    assert plan_of(rules, src)['venv']['key'] == plan_of(rules, src)['venv']['key']
+
+
+def test_an_app_without_local_packages_installs_in_the_release():
+    assert contract.local_packages({'requirements': {'local': []}}) == {}
+
+
+@pytest.mark.parametrize('spec, path', [('./pkg', 'pkg'), ('pkg/', 'pkg'), ('.', '.'), ('./pkg[extra]', 'pkg'),
+                                        ('file:./pkg#egg=pkg', 'pkg'), ('./dist/pkg-1.tar.gz', 'dist/pkg-1.tar.gz'),
+                                        ('/opt/pkg', None), ('../pkg', None), ('~/pkg', None), ('file:///opt/pkg', None)])
+def test_local_paths_are_read_as_pip_resolves_them(spec, path):
+    from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import local_path
+    assert local_path(spec) == path
+
+
+def test_a_pipenv_path_dependency_is_a_local_package_too(rules, lockfiles):
+    import json
+    pipenv = lockfiles.read_pipenv({'Pipfile.lock': json.dumps({'_meta': {}, 'default': {
+        'pkg': {'editable': True, 'path': './pkg'}, 'flask': {'version': '==3.1.3'}}}, indent=4)})
+    assert pipenv['local'] == [{'path': './pkg', 'editable': True, 'file': 'Pipfile.lock', 'line': 4}]
+    assert contract.local_packages({'requirements': {'local': pipenv['local']}}) == {'pkg': True}
 
 
 def test_units_web_instance_and_build_steps(rules, tmp_path):

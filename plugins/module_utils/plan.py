@@ -29,7 +29,8 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Fin
 from ansible_collections.pyfleet.deploy.plugins.module_utils.lockfiles import read_pipenv, read_poetry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.pack import tree_problems
 from ansible_collections.pyfleet.deploy.plugins.module_utils.processes import _django_details, _plan_processes, _truthy_env
-from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import load_catalogue, parse_version_file, resolve_default_python, resolve_python
+from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import (example_version, load_catalogue, parse_version_file,
+                                                                                    resolve_default_python, resolve_python)
 from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import canonical_name, parse_requirements
 from ansible_collections.pyfleet.deploy.plugins.module_utils.source import (ALWAYS_EXCLUDE, _SKIP_DIRS, _add_problems, _read_texts, find_files_bounded, misspelling_of,
                            read_ignore_file, read_text)
@@ -197,7 +198,8 @@ def _python_version(root, files, findings, catalogue, deps, is_python, default_p
         if name in files:
             text = read_text(os.path.join(root, name), name, findings)
             if text is not None:
-                spec, line = parse_version_file(name, text, findings)
+                spec, line = parse_version_file(name, text, findings, example_version(
+                    catalogue, resolve_kw['today'], resolve_kw['available']))
                 if spec:
                     specs[name] = (spec, line)
     python = None

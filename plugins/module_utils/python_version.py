@@ -97,7 +97,17 @@ def invisible_characters(line):
     return out
 
 
-def parse_version_file(name, text, findings):
+def example_version(catalogue, today, available=None):
+    """The newest patch of the newest supported minor that can be installed, for the examples in a fix
+    ("python-3.13.5" / "3.13"); without a list of what can be installed, "3.14.0" of the default minor."""
+    have = versions_from_listing(available) if available is not None else []
+    for minor in supported_minors(catalogue, today):
+        if _in_minor(have, minor):
+            return _in_minor(have, minor)[-1]
+    return '%s.0' % (catalogue.get('default') or '3.14') if not have else have[-1]
+
+
+def parse_version_file(name, text, findings, example_version='3.14.0'):
     """runtime.txt or .python-version text -> (spec, line) or (None, None) after adding findings.
 
     Read as Heroku's buildpack reads both: a line that is blank or starts with "#" (after spaces) is a
@@ -110,7 +120,8 @@ def parse_version_file(name, text, findings):
         line = raw.strip(_ASCII_SPACE)
         if line and not line.startswith('#'):
             lines.append((line, number))
-    example = 'python-3.14.4' if name == 'runtime.txt' else '3.14'
+    minor = python_minor(example_version)
+    example = 'python-%s' % example_version if name == 'runtime.txt' else minor
     if not lines:
         findings.add('python-version-invalid', '%s holds no version (a line starting with "#" is a comment).' % name,
                      'Write one version, e.g. "%s", or delete the file to use the default.' % example, name, 1)
@@ -167,11 +178,12 @@ def parse_version_file(name, text, findings):
     if low.startswith('python-') and _SPEC_RE.match(bare):
         fix = 'Write "%s" (the "python-" prefix belongs in runtime.txt, not .python-version).' % bare
     elif low in ('system',):
-        fix = 'Name a CPython version, e.g. "3.14"; "system" means the host\'s Python, which pyfleet does not use.'
+        fix = 'Name a CPython version, e.g. "%s"; "system" means the host\'s Python, which pyfleet does not use.' % minor
     elif re.match(r'^\d+$', low):
-        fix = 'Name a minor version, e.g. "%s.14"; a major version alone is ambiguous.' % low
+        fix = 'Name a minor version, e.g. "%s"; a major version alone is ambiguous.' % (
+            minor if minor.startswith(low + '.') else low + '.<minor>')
     else:
-        fix = 'Write "X.Y" (newest patch) or "X.Y.Z", e.g. "3.14".'
+        fix = 'Write "X.Y" (newest patch) or "X.Y.Z", e.g. "%s".' % minor
     findings.add('python-version-invalid', '.python-version holds %r, which is not a CPython version.' % word,
                  fix, name, number)
     return None, None
@@ -204,7 +216,8 @@ def resolve_python(spec, catalogue, today, available=None, known=None, allow_eol
     have_text = ', '.join(have) if have else 'nothing'
     if not m:
         findings.add('python-version-invalid', '%r is not "X.Y" or "X.Y.Z".' % spec,
-                     'Use a version such as %s.' % (supported[0] if supported else '3.14'), source, line)
+                     'Use a version such as %s.' % (supported[0] if supported else example_version(catalogue, today)),
+                     source, line)
         return None
     minor = '%s.%s' % (m.group(1), m.group(2))
     exact = '%s.%s' % (minor, m.group(3)) if m.group(3) is not None else None

@@ -348,3 +348,15 @@ def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path
     assert set(result) == {'changed', 'failed', 'msg'} and result['failed']
     assert result['msg'].count('[requirements-invalid-line]') == 1
     assert result['msg'].count('[python-version-conflict]') == 1
+
+
+@pytest.mark.parametrize('name, text, fix', [
+    ('runtime.txt', '3.11.2', 'Write "python-3.11.2".'),
+    ('runtime.txt', 'pyth0n', 'Write e.g. "python-3.13.5".'),
+    ('.python-version', '3', 'Name a minor version, e.g. "3.13"; a major version alone is ambiguous.'),
+    ('.python-version', 'latest', 'Write "X.Y" (newest patch) or "X.Y.Z", e.g. "3.13".'),
+    ('.python-version', '3.13\n3.11', 'Keep one version line, e.g. "3.13"; start any other line with "#" to make it a comment.'),
+])
+def test_the_examples_in_a_version_files_fix_can_be_installed_here(make_plan, name, text, fix):
+    plan = make_plan(with_files(**{name: text + '\n'}), available=['3.11.2', '3.13.5'])
+    assert [d['fix'] for d in plan['errors']] == [fix]

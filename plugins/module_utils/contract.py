@@ -38,12 +38,15 @@ SCHEMA = {
     'python': ('dict?', 'version, minor, source, source_line, eol, status; prefix and interpreter under pyenv_root.'),
     'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs; lock.extra: the specs pyfleet adds), seed, '
                       'stage (what the install runs in, copied into the virtualenv, when the app has local packages).'),
-    'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, env_dir, env_file, "
-                       'state_dir, runtime_dir; unit_prefix, target, nft_table; release_cache on the controller.'),
+    'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, slots, env_dir, env_file, "
+                       'state_dir, runtime_dir, upstream_conf; unit_prefix, target, nft_table; release_cache on the '
+                       'controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
-    'web': ('dict?', 'The web process, with port, socket and upstream (what nginx proxies to).'),
+    'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
+                     "port, socket and upstream are the first's."),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
-    'units': ('dict', 'instances (the unit names to run) and templates (the unit files).'),
+    'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
+                      'templates (the unit files).'),
     'build': ('dict', 'The steps before the switch: collectstatic, migrate, import_check (a WSGI app), release.'),
     'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
     'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
@@ -147,6 +150,15 @@ def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
     }
 
 
+def _web_slot(unit, mode, port):
+    """One of the two web instances: its port ($PORT), unit, what nginx proxies to, and how to ask it directly."""
+    socket = '/run/%s/web-%d.sock' % (unit, port)
+    gunicorn = mode == 'gunicorn'
+    return {'port': port, 'unit': '%s-web@%d.service' % (unit, port), 'socket': socket if gunicorn else None,
+            'upstream': 'unix:' + socket if gunicorn else '127.0.0.1:%d' % port,
+            'url': 'http://localhost' if gunicorn else 'http://127.0.0.1:%d' % port}
+
+
 def derive(plan, p, env, findings):
     """Add the contract's keys to ``plan`` (in place) for the inputs ``p`` (see ARGUMENT_SPEC)."""
     p = dict({k: v.get('default') for k, v in ARGUMENT_SPEC.items()}, **{k: v for k, v in p.items() if v is not None})
@@ -172,6 +184,9 @@ def derive(plan, p, env, findings):
         # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
         'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
         'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
+        # root's: which release each web instance runs (slots/<port> -> releases/<id>), and which instance
+        # nginx proxies to (the live one)
+        'slots': root + '/slots', 'upstream_conf': '/etc/nginx/pyfleet/%s.upstream.conf' % name,
         'release_cache': os.path.join(os.path.expanduser(p['release_cache']), name),
     }
 
@@ -195,15 +210,17 @@ def derive(plan, p, env, findings):
     web = plan.get('web')
     if web:
         port = int(p['web_port'])
-        web['port'] = port
-        web['socket'] = '/run/%s/web-%d.sock' % (unit, port)
-        web['upstream'] = ('unix:' + web['socket']) if web.get('mode') == 'gunicorn' else '127.0.0.1:%d' % port
+        # blue/green: two web instances, on the port and the next one; a release starts on the idle one,
+        # is checked there, and only then does nginx switch to it
+        web['slots'] = [_web_slot(unit, web.get('mode'), n) for n in (port, port + 1)]
+        web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'])
     counts = p['process_counts'] or {}
-    instances = ['%s-web@%d.service' % (unit, int(p['web_port']))] if web else []
+    others = []
     for proc in plan['processes']:
         if proc != 'web':
-            instances += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
-    plan['units'] = {'instances': instances,
+            others += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
+    web_units = [slot['unit'] for slot in web['slots']] if web else []
+    plan['units'] = {'instances': web_units + others, 'web': web_units, 'others': others,
                      'templates': ['%s-%s@.service' % (unit, proc)
                                    for proc in (['web'] if web else []) + [n for n in plan['processes'] if n != 'web']]}
     django = plan.get('django') or {}

@@ -12,10 +12,13 @@ is not healthy) and, when asked, a body that matches a regular expression. Redir
 
 from __future__ import annotations
 
+import http.client
 import re
+import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 DEFAULT_STATUSES = tuple(range(200, 400))
@@ -28,11 +31,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch(url, host=None, timeout=5.0):
-    """(status, body text) of one GET; (None, error text) when there is no HTTP answer."""
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (gunicorn's, as nginx reaches it)."""
+
+    def __init__(self, path, timeout):
+        super().__init__('localhost', timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def _fetch_unix(path, url, headers, timeout):
+    parts = urllib.parse.urlsplit(url)
+    conn = _UnixConnection(path, timeout)
+    try:
+        conn.request('GET', (parts.path or '/') + ('?' + parts.query if parts.query else ''), headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read(BODY_BYTES).decode('utf-8', 'replace')
+    except (OSError, http.client.HTTPException) as exc:
+        return None, str(exc) or type(exc).__name__
+    finally:
+        conn.close()
+
+
+def fetch(url, host=None, timeout=5.0, unix_socket=None):
+    """(status, body text) of one GET; (None, error text) when there is no HTTP answer. With
+    ``unix_socket``, the request goes to that socket; the URL gives its path (and the Host, by default)."""
     headers = {'User-Agent': 'pyfleet-health-check', 'Accept': '*/*'}
     if host:
         headers['Host'] = host
+    if unix_socket:
+        headers.setdefault('Host', urllib.parse.urlsplit(url).netloc or 'localhost')
+        return _fetch_unix(unix_socket, url, headers, timeout)
     context = ssl.create_default_context()
     context.check_hostname = False          # the site's own certificate, asked for on 127.0.0.1
     context.verify_mode = ssl.CERT_NONE
@@ -62,7 +95,7 @@ def judge(status, body, statuses=DEFAULT_STATUSES, expect=''):
 
 
 def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=60.0, interval=1.0,
-                 request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch):
+                 request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None):
     """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer.
 
     Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
@@ -75,7 +108,8 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
     while True:
         attempts += 1
         left = deadline - clock()
-        status, body = get(url, host, max(0.1, min(float(request_timeout), left)))
+        status, body = get(url, host, max(0.1, min(float(request_timeout), left)), **(
+            {'unix_socket': unix_socket} if unix_socket else {}))
         why = judge(status, body, statuses, expect)
         if why is None:
             break
@@ -96,6 +130,7 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type='float', default=60.0),
     interval=dict(type='float', default=1.0),
     request_timeout=dict(type='float', default=5.0),
+    unix_socket=dict(type='path'),
 )
 
 
@@ -106,10 +141,11 @@ def run_task(p):
     except re.error as exc:
         return dict(failed=True, msg='body: %r is not a regular expression: %s' % (p['body'], exc))
     res = wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or DEFAULT_STATUSES), p['body'], p['timeout'],
-                       p['interval'], p['request_timeout'])
+                       p['interval'], p['request_timeout'], unix_socket=p['unix_socket'])
     result = dict(changed=False, **res)
     if not res['ok']:
         result['failed'] = True
-        result['msg'] = '%s did not answer as healthy within %s s (%d tries): %s.' % (
-            p['url'], ('%g' % p['timeout']), res['attempts'], res['why'])
+        result['msg'] = '%s%s did not answer as healthy within %s s (%d tries): %s.' % (
+            p['url'], ' (on %s)' % p['unix_socket'] if p['unix_socket'] else '', ('%g' % p['timeout']), res['attempts'],
+            res['why'])
     return result

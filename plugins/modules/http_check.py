@@ -46,6 +46,11 @@ options:
     description: Seconds one request may take (never beyond O(timeout)).
     type: float
     default: 5
+  unix_socket:
+    description:
+      - Send the request to this unix socket (a gunicorn instance's, as nginx reaches it), not to the URL's
+        host; the URL gives the path, and the Host unless O(host) is given.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -62,6 +67,13 @@ EXAMPLES = r'''
     host: shop.example.com
     body: "<title>Shop</title>"
     timeout: 60
+
+- name: Ask a new gunicorn instance directly, on its socket, before nginx sends it anything
+  pyfleet.deploy.http_check:
+    url: http://localhost/health
+    unix_socket: /run/pyfleet-shop/web-8001.sock
+    host: shop.example.com
+    timeout: 30
 '''
 
 RETURN = r'''

@@ -57,6 +57,8 @@ def test_layout_and_interpreter_derive_from_the_name_and_the_roots(rules, tmp_pa
     assert layout['env_file'] == '/etc/pyfleet/my-shop-v2/env'
     assert layout['target'] == 'pyfleet-my-shop-v2.target' and layout['nft_table'] == 'pyfleet_my_shop_v2'
     assert layout['release_cache'] == str(tmp_path / 'c' / 'my-shop-v2')
+    assert layout['slots'] == '/opt/apps/my-shop-v2/slots'
+    assert layout['upstream_conf'] == '/etc/nginx/pyfleet/my-shop-v2.upstream.conf'
     version = plan['python']['version']
     assert plan['python']['interpreter'] == '/usr/local/pyenv/versions/%s/bin/python3' % version
     assert plan['python']['minor'] == '.'.join(version.split('.')[:2])
@@ -143,8 +145,13 @@ def test_units_web_instance_and_build_steps(rules, tmp_path):
     src = write_tree(tmp_path / 'shop', dict(FLASK, Procfile='web: gunicorn wsgi:application\nworker: python w.py\n'
                                                        'clock: python c.py\nrelease: python migrate.py\n'))
     plan = plan_of(rules, src, web_port=8100, process_counts={'worker': 2, 'clock': 0})
-    assert plan['units']['instances'] == ['pyfleet-shop-web@8100.service', 'pyfleet-shop-worker@1.service',
-                                          'pyfleet-shop-worker@2.service']
+    # blue/green: two web instances, on the port and the next
+    assert plan['units']['web'] == ['pyfleet-shop-web@8100.service', 'pyfleet-shop-web@8101.service']
+    assert plan['units']['others'] == ['pyfleet-shop-worker@1.service', 'pyfleet-shop-worker@2.service']
+    assert plan['units']['instances'] == plan['units']['web'] + plan['units']['others']
+    assert plan['web']['slots'][1] == {'port': 8101, 'unit': 'pyfleet-shop-web@8101.service',
+                                       'socket': '/run/pyfleet-shop/web-8101.sock',
+                                       'upstream': 'unix:/run/pyfleet-shop/web-8101.sock', 'url': 'http://localhost'}
     assert plan['units']['templates'] == ['pyfleet-shop-web@.service', 'pyfleet-shop-worker@.service',
                                           'pyfleet-shop-clock@.service']
     assert plan['web']['socket'] == '/run/pyfleet-shop/web-8100.sock'
@@ -157,6 +164,8 @@ def test_units_web_instance_and_build_steps(rules, tmp_path):
 def test_a_command_web_process_is_proxied_on_loopback_and_not_import_checked(rules):
     plan = plan_of(rules, os.path.join(ROOT, 'examples', 'leanengine'), web_port=8300)
     assert plan['web']['mode'] == 'command' and plan['web']['upstream'] == '127.0.0.1:8300'
+    assert [(slot['upstream'], slot['url'], slot['socket']) for slot in plan['web']['slots']] == [
+        ('127.0.0.1:8300', 'http://127.0.0.1:8300', None), ('127.0.0.1:8301', 'http://127.0.0.1:8301', None)]
     assert plan['build']['import_check'] is None
 
 
@@ -164,6 +173,7 @@ def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
     src = write_tree(tmp_path / 'jobs', {'requirements.txt': 'rq==2.6.0\n', 'Procfile': 'worker: rq worker\n'})
     plan = plan_of(rules, src)
     assert plan['web'] is None and plan['units']['instances'] == ['pyfleet-jobs-worker@1.service']
+    assert plan['units']['web'] == []
 
 
 def test_a_missing_source_is_one_error_not_two(rules, tmp_path):

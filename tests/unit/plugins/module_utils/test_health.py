@@ -1,5 +1,6 @@
 """The health gate (module_utils/health.py): a deadline in seconds, 2xx/3xx only, the site's Host, a body."""
 import http.server
+import socketserver
 import threading
 
 import pytest
@@ -111,13 +112,36 @@ def site():
 
 def test_a_real_site_on_loopback_with_its_host_and_no_redirects(site):
     ok = health.run_task(dict(url=site + '/', host='shop.example.com', status_codes=None, body='<title>Shop',
-                              timeout=3, interval=0.2, request_timeout=1))
+                              timeout=3, interval=0.2, request_timeout=1, unix_socket=None))
     assert ok['ok'] and ok['status'] == 200 and 'failed' not in ok
     bad = health.run_task(dict(url=site + '/', host=None, status_codes=None, body='', timeout=0.5, interval=0.2,
-                               request_timeout=1))
+                               request_timeout=1, unix_socket=None))
     assert bad['failed'] and bad['status'] == 400 and 'within 0.5 s' in bad['msg'] and 'Bad Request' in bad['body']
     moved = health.run_task(dict(url=site + '/moved', host='shop.example.com', status_codes=None, body='',
-                                 timeout=1, interval=0.2, request_timeout=1))
+                                 timeout=1, interval=0.2, request_timeout=1, unix_socket=None))
     assert moved['ok'] and moved['status'] == 301
     assert Handler.seen[0] == 'shop.example.com'
     assert health.fetch('http://127.0.0.1:9/', timeout=0.5)[0] is None
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def test_a_gunicorn_instance_is_asked_on_its_own_unix_socket(tmp_path):
+    path = str(tmp_path / 'web-8001.sock')
+    server = UnixServer(path, Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ok = health.run_task(dict(url='http://localhost/', host='shop.example.com', status_codes=None, body='Shop',
+                                  timeout=3, interval=0.2, request_timeout=1, unix_socket=path))
+        assert ok['ok'] and ok['status'] == 200
+        bad = health.run_task(dict(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
+                                   interval=0.1, request_timeout=1, unix_socket=path))
+        assert bad['failed'] and bad['status'] == 400 and ('(on %s)' % path) in bad['msg']
+    finally:
+        server.shutdown()
+        server.server_close()
+    gone = health.run_task(dict(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
+                                interval=0.1, request_timeout=1, unix_socket=path))
+    assert gone['failed'] and gone['status'] is None and gone['why'].startswith('no answer')

@@ -39,7 +39,7 @@ SCHEMA = {
     'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs; lock.extra: the specs pyfleet adds), seed, '
                       'stage (what the install runs in, copied into the virtualenv, when the app has local packages).'),
     'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, slots, env_dir, env_file, "
-                       'state_dir, runtime_dir, upstream_conf; unit_prefix, target, nft_table; release_cache on the '
+                       'state_dir, runtime_dir, upstream_conf, lock; unit_prefix, target, nft_table; release_cache on the '
                        'controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
@@ -187,6 +187,8 @@ def derive(plan, p, env, findings):
         # root's: which release each web instance runs (slots/<port> -> releases/<id>), and which instance
         # nginx proxies to (the live one)
         'slots': root + '/slots', 'upstream_conf': '/etc/nginx/pyfleet/%s.upstream.conf' % name,
+        # one deploy of the app at a time (a reboot, which ends any deploy, clears it)
+        'lock': '/run/lock/pyfleet/%s.deploy' % name,
         'release_cache': os.path.join(os.path.expanduser(p['release_cache']), name),
     }
 

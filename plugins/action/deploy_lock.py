@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for pyfleet.deploy.deploy_lock: it waits on the controller, where it can tell whether a
+holder's process is gone, and tries the lock on the host with one short module call at a time.
+
+The module file documents it (ansible-doc pyfleet.deploy.deploy_lock).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import socket
+import time
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+
+MODULE = 'pyfleet.deploy.deploy_lock'
+
+
+def this_run():
+    """(token, holder) of this ansible-playbook run: a task runs in a worker whose parent is the run."""
+    pid = os.getppid()
+    started = deploy_lock.process_started(pid)
+    holder = {'controller': socket.gethostname(), 'user': getpass.getuser(), 'pid': pid, 'started': started}
+    token = hashlib.sha256(('%s:%s:%s' % (holder['controller'], pid, started)).encode()).hexdigest()[:32]
+    return token, holder
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=dict(
+            path=dict(type='path', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            timeout=dict(type='int', default=600),
+            lease=dict(type='int', default=3600),
+            interval=dict(type='float', default=2.0)))
+        token, holder = this_run()
+        call = dict(path=args['path'], state=args['state'], token=token, holder=holder, lease=args['lease'])
+        if args['state'] == 'absent':
+            result.update(self._execute_module(MODULE, module_args=call, task_vars=task_vars))
+            return result
+        start = time.monotonic()
+        took_over = ''
+        while True:
+            res = self._execute_module(MODULE, module_args=call, task_vars=task_vars)
+            if res.get('failed'):
+                result.update(res)
+                return result
+            if res.get('taken'):
+                result.update(changed=False, holder=res['holder'], waited=round(time.monotonic() - start, 1),
+                              took_over=took_over)
+                if took_over:
+                    result['warnings'] = ['pyfleet: took over a stale deploy lock held by %s.' % took_over]
+                return result
+            other = res.get('holder') or {}
+            if other.get('expired') or deploy_lock.holder_is_gone(other, holder['controller']):
+                took_over = deploy_lock.describe(other) + (' (its lease ran out)' if other.get('expired')
+                                                           else ' (its process is gone)')
+                call['take_over'] = other.get('token')
+                continue
+            if time.monotonic() - start >= args['timeout']:
+                result.update(failed=True, holder=other, msg=(
+                    'pyfleet: another deploy of this app holds %s on this host: %s. Waited %d s. Run again when it '
+                    'is done, or wait longer with pyfleet_lock_timeout; a lock whose holder is gone is taken over by '
+                    'itself.' % (args['path'], deploy_lock.describe(other), args['timeout'])))
+                return result
+            time.sleep(args['interval'])

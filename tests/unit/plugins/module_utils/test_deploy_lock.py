@@ -1,0 +1,135 @@
+"""The per-app deploy lock (module_utils/deploy_lock.py and its action plugin): one holder at a time, named;
+a stale holder is taken over; two deploys that race never both win."""
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+from ansible_run import run
+from helpers import write_tree
+
+ME = {'controller': 'ctl', 'user': 'alice', 'pid': 4242, 'started': 1795000000.0}
+
+
+def test_one_holder_at_a_time_and_the_holder_is_named(tmp_path):
+    path = str(tmp_path / 'lock' / 'shop.deploy')
+    assert deploy_lock.acquire(path, 'a', ME, 60)[0]
+    taken, current = deploy_lock.acquire(path, 'b', dict(ME, user='bob'), 60)
+    assert not taken and current['user'] == 'alice' and not current['expired']
+    assert deploy_lock.acquire(path, 'a', ME, 60)[0]            # the holder may take it again
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+    assert not deploy_lock.release(path, 'b') and os.path.exists(path)
+    assert deploy_lock.release(path, 'a') and not os.path.exists(path)
+    assert deploy_lock.acquire(path, 'b', ME, 60)[0]
+
+
+def test_a_lease_that_ran_out_is_expired_and_can_be_taken_over(tmp_path):
+    path = str(tmp_path / 'shop.deploy')
+    deploy_lock.acquire(path, 'a', ME, 60, now=1000.0)
+    assert deploy_lock.acquire(path, 'b', ME, 60, now=1059.0)[1]['expired'] is False
+    assert deploy_lock.acquire(path, 'b', ME, 60, now=1061.0)[1]['expired'] is True
+    assert deploy_lock.acquire(path, 'b', ME, 60, take_over='a', now=1061.0)[0]
+    # a take-over names the token it replaces: a third party's take-over of the old one fails
+    assert not deploy_lock.acquire(path, 'c', ME, 60, take_over='a', now=1062.0)[0]
+
+
+def test_a_holder_on_this_controller_whose_process_is_gone_is_stale():
+    me = {'controller': 'here', 'pid': os.getpid(), 'started': deploy_lock.process_started(os.getpid())}
+    assert not deploy_lock.holder_is_gone(me, 'here')
+    assert not deploy_lock.holder_is_gone(me, 'elsewhere')           # cannot tell: the lease decides
+    child = subprocess.Popen([sys.executable, '-c', 'pass'])
+    child.wait()
+    assert deploy_lock.holder_is_gone({'controller': 'here', 'pid': child.pid, 'started': time.time()}, 'here')
+    # a pid that was reused by a later process is not the holder
+    assert deploy_lock.holder_is_gone(dict(me, started=me['started'] - 100), 'here')
+
+
+def test_describe_names_user_controller_pid_and_start():
+    assert deploy_lock.describe(ME) == 'alice@ctl (pid 4242, started 2026-11-18 11:06:40 UTC)'
+
+
+def _race(path, token, out):
+    out.put((token, deploy_lock.acquire(path, token, dict(ME, user=token), 60, take_over='stale')[0]))
+
+
+def test_racing_take_overs_never_both_win(tmp_path):
+    path = str(tmp_path / 'shop.deploy')
+    for _ in range(5):
+        deploy_lock.acquire(path, 'stale', ME, 60)
+        out = multiprocessing.Queue()
+        procs = [multiprocessing.Process(target=_race, args=(path, 't%d' % n, out)) for n in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        winners = [t for t, won in (out.get() for _ in procs) if won]
+        assert len(winners) == 1 and json.load(open(path))['token'] == winners[0]
+        deploy_lock.release(path, winners[0])
+
+
+PLAY = textwrap.dedent('''\
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        ansible_python_interpreter: "{{ ansible_playbook_python }}"
+      tasks:
+        - name: Take the lock
+          pyfleet.deploy.deploy_lock:
+            path: "{{ lock }}"
+            timeout: "{{ wait }}"
+            interval: 0.2
+          register: taken
+        - name: Show who holds it
+          ansible.builtin.debug:
+            msg: "HOLDER {{ taken.holder.user }} {{ taken.holder.pid }} took_over={{ taken.took_over }}"
+        - name: Hold it
+          ansible.builtin.wait_for:
+            path: "{{ go }}"
+            timeout: 60
+        - name: Release it
+          pyfleet.deploy.deploy_lock:
+            path: "{{ lock }}"
+            state: absent
+    ''')
+
+
+def _playbook(tmp_path, lock, go, wait):
+    write_tree(tmp_path, {'play.yml': PLAY})
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+           str(tmp_path / 'play.yml'), '-e', 'lock=%s go=%s wait=%d' % (lock, go, wait)]
+    from helpers import ROOT
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_COLLECTIONS_PATH', None)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def test_a_second_run_waits_fails_naming_the_holder_and_takes_over_when_it_is_killed(tmp_path):
+    lock, go = str(tmp_path / 'app.deploy'), str(tmp_path / 'go')
+    first = _playbook(tmp_path / 'one', lock, go, 30)
+    deadline = time.time() + 60
+    while not os.path.exists(lock) and time.time() < deadline:
+        time.sleep(0.2)
+    holder = json.load(open(lock))
+    assert holder['pid'] == first.pid and holder['user']   # the run's own process, not a worker's
+    second = _playbook(tmp_path / 'two', lock, go, 2)
+    out = second.communicate(timeout=120)[0]
+    assert second.returncode != 0
+    assert 'another deploy of this app holds %s' % lock in out and '(pid %d, started ' % first.pid in out
+    os.killpg(first.pid, 9)                                   # SIGKILL: it never releases the lock
+    first.wait()
+    third = _playbook(tmp_path / 'three', lock, go, 5)
+    open(go, 'w').close()
+    out = third.communicate(timeout=120)[0]
+    assert third.returncode == 0, out
+    assert 'took over a stale deploy lock held by' in out and '(its process is gone)' in out
+    assert not os.path.exists(lock)                           # released at the end
+
+
+def test_the_module_is_documented():
+    res = run(['ansible-doc', 'pyfleet.deploy.deploy_lock'])
+    assert res.returncode == 0 and 'per-app deploy lock on the host' in res.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import python_minor as _python_minor
 
 
@@ -18,6 +19,15 @@ def python_minor(version):
         raise AnsibleFilterError('pyfleet.deploy.python_minor: %s' % exc)
 
 
+def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
+    """An app's host layout (the plan's layout) from its name, or its source directory's name."""
+    name = name or contract.default_name(src)
+    if not contract.NAME_RE.match(name or ''):
+        raise AnsibleFilterError('pyfleet.deploy.app_layout: %r is not an app name; name the app with -e app_name=NAME'
+                                 % (name,))
+    return contract.layout(name, apps_root, config_root)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'python_minor': python_minor}
+        return {'python_minor': python_minor, 'app_layout': app_layout}

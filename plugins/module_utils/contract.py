@@ -39,7 +39,7 @@ SCHEMA = {
     'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs; lock.extra: the specs pyfleet adds), seed, '
                       'stage (what the install runs in, copied into the virtualenv, when the app has local packages).'),
     'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, slots, env_dir, env_file, "
-                       'state_dir, runtime_dir, upstream_conf, lock; unit_prefix, target, nft_table; release_cache on the '
+                       'state_dir, runtime_dir, upstream_conf, lock, site_conf; unit_prefix, target, nft_table; release_cache on the '
                        'controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
@@ -159,6 +159,33 @@ def _web_slot(unit, mode, port):
             'url': 'http://localhost' if gunicorn else 'http://127.0.0.1:%d' % port}
 
 
+def layout(name, apps_root='/srv', config_root='/etc/pyfleet', release_cache='~/.cache/pyfleet/releases'):
+    """Every path of an app's host layout, from its name and the roots (the plan's layout; the rollback and
+    release list find an app's releases by it, without its source)."""
+    root = os.path.join(apps_root, name)
+    env_dir = os.path.join(config_root, name)
+    unit = 'pyfleet-%s' % name
+    return {
+        'root': root, 'releases': root + '/releases', 'venvs': root + '/venvs', 'shared': root + '/shared',
+        'cache': root + '/cache', 'current': root + '/current',
+        # root's: each release's marks (<id>.checked, <id>.failed) and, once it was live, the snapshot of its
+        # configuration (<id>.config/)
+        'state': root + '/state',
+        'env_dir': env_dir, 'env_file': env_dir + '/env',
+        # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
+        'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
+        'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
+        # root's: which release each web instance runs (slots/<port> -> releases/<id>), and which instance
+        # nginx proxies to (the live one)
+        'slots': root + '/slots', 'upstream_conf': '/etc/nginx/pyfleet/%s.upstream.conf' % name,
+        # one deploy of the app at a time (a reboot, which ends any deploy, clears it)
+        'lock': '/run/lock/pyfleet/%s.deploy' % name,
+        # the app's nginx site (nginx_site writes it there)
+        'site_conf': '/etc/nginx/sites-enabled/pyfleet-%s.conf' % name,
+        'release_cache': os.path.join(os.path.expanduser(release_cache), name),
+    }
+
+
 def derive(plan, p, env, findings):
     """Add the contract's keys to ``plan`` (in place) for the inputs ``p`` (see ARGUMENT_SPEC)."""
     p = dict({k: v.get('default') for k, v in ARGUMENT_SPEC.items()}, **{k: v for k, v in p.items() if v is not None})
@@ -172,25 +199,8 @@ def derive(plan, p, env, findings):
                      % (name, '' if p['name'] else ' (from the source directory\'s name)'),
                      'Set one of lower case letters, digits and "-", starting with a letter, at most 31 characters: '
                      '-e app_name=NAME.')
-    root = os.path.join(p['apps_root'], name)
-    env_dir = os.path.join(p['config_root'], name)
     unit = 'pyfleet-%s' % name
-    plan['layout'] = {
-        'root': root, 'releases': root + '/releases', 'venvs': root + '/venvs', 'shared': root + '/shared',
-        'cache': root + '/cache', 'current': root + '/current',
-        # root's: a release's mark that it passed every build step (<id>.checked)
-        'state': root + '/state',
-        'env_dir': env_dir, 'env_file': env_dir + '/env',
-        # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
-        'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
-        'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
-        # root's: which release each web instance runs (slots/<port> -> releases/<id>), and which instance
-        # nginx proxies to (the live one)
-        'slots': root + '/slots', 'upstream_conf': '/etc/nginx/pyfleet/%s.upstream.conf' % name,
-        # one deploy of the app at a time (a reboot, which ends any deploy, clears it)
-        'lock': '/run/lock/pyfleet/%s.deploy' % name,
-        'release_cache': os.path.join(os.path.expanduser(p['release_cache']), name),
-    }
+    plan['layout'] = layout(name, p['apps_root'], p['config_root'], p['release_cache'])
 
     python = plan.get('python')
     if python:

@@ -1,8 +1,9 @@
-"""The collection's filter (plugins/filter/pyfleet.py): the plan's rule for a version's minor."""
+"""The collection's filters (plugins/filter/pyfleet.py): the plan's rule for a version's minor, and an app's
+layout from its name (for the rollback and the release list, which have no source)."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import FilterModule, python_minor
+from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import FilterModule, app_layout, python_minor
 from ansible_run import run
 
 
@@ -17,7 +18,20 @@ def test_python_minor_refuses_what_is_not_a_version(bad):
         python_minor(bad)
 
 
-def test_the_filter_is_registered_and_documented():
-    assert set(FilterModule().filters()) == {'python_minor'}
-    res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.python_minor'])
-    assert res.returncode == 0 and 'python_minor' in res.stdout, res.stderr
+def test_the_filters_are_registered_and_documented():
+    assert set(FilterModule().filters()) == {'python_minor', 'app_layout'}
+    for name in FilterModule().filters():
+        res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.' + name])
+        assert res.returncode == 0 and name in res.stdout, res.stderr
+
+
+def test_app_layout_is_the_plans_layout(rules, tmp_path):
+    from helpers import FLASK_WSGI, task_params, write_tree
+    src = write_tree(tmp_path / 'Shop', {'requirements.txt': 'flask==3.1.3\n', 'wsgi.py': FLASK_WSGI})
+    plan = rules.run_task(task_params(rules, src=src, apps_root='/opt/apps'))['plan']
+    mine = app_layout('', apps_root='/opt/apps', src=src)
+    assert {k: v for k, v in mine.items() if k != 'release_cache'} == \
+        {k: v for k, v in plan['layout'].items() if k != 'release_cache'}
+    assert app_layout('shop')['lock'] == '/run/lock/pyfleet/shop.deploy'
+    with pytest.raises(AnsibleFilterError, match='app_name'):
+        app_layout('', src='')

@@ -11,6 +11,9 @@ JSON and prints it on one line:
   outage_s           the longest time no request succeeded, from the last success before a failure to
                      the first success after it (0.0 when nothing failed)
   first_failure      the first failure (time from the start, status, and what it was)
+  retried            requests sent again: a reused keep-alive connection that the server closed before
+                     any answer (nginx's old workers do so on a reload) is not a failure in HTTP's
+                     terms; the request is sent once more on a new connection, as browsers and curl do
 
 Only the test machines' addresses and loopback are valid targets; the test bed passes them.
     python testbed/load.py --url http://10.231.0.2/ --stop-file /tmp/stop --out /tmp/load.json
@@ -30,7 +33,7 @@ MAX_CONNECTIONS = 20
 class Tally(object):
     def __init__(self):
         self.lock = threading.Lock()
-        self.sent = self.failed = 0
+        self.sent = self.failed = self.retried = 0
         self.statuses = {}
         self.longest = 0.0
         self.last_ok = None
@@ -57,27 +60,44 @@ class Tally(object):
                     self.pending_fail = self.last_ok if self.last_ok is not None else start
 
 
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
 def worker(url, host_header, tally, t0, stop, accept, interval, timeout):
     parts = urllib.parse.urlsplit(url)
     path = (parts.path or '/') + ('?' + parts.query if parts.query else '')
-    conn = None
+    headers = {'Host': host_header or parts.netloc, 'User-Agent': 'pyfleet-load'}
+    conn, used = None, 0
     while not stop.is_set():
-        if conn is None:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
         start = time.monotonic() - t0
         status, why = 0, ''
-        try:
-            conn.request('GET', path, headers={'Host': host_header or parts.netloc, 'User-Agent': 'pyfleet-load'})
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            if resp.getheader('Connection', '').lower() == 'close':
+        for attempt in (1, 2):
+            if conn is None:
+                conn, used = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout), 0
+            try:
+                conn.request('GET', path, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                status, used = resp.status, used + 1
+                if resp.getheader('Connection', '').lower() == 'close':
+                    conn.close()
+                    conn = None
+                break
+            except _STALE as exc:
+                reused = used > 0
                 conn.close()
                 conn = None
-        except (OSError, http.client.HTTPException) as exc:
-            why = '%s: %s' % (type(exc).__name__, exc)
-            conn.close()
-            conn = None
+                if reused and attempt == 1:     # closed under us before any answer: send it again
+                    with tally.lock:
+                        tally.retried += 1
+                    continue
+                why = '%s: %s' % (type(exc).__name__, exc)
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                why = '%s: %s' % (type(exc).__name__, exc)
+                conn.close()
+                conn = None
+                break
         took = time.monotonic() - t0 - start
         ok = status in accept
         tally.add(start, took, status, why or ('status %d' % status if not ok else ''), ok)
@@ -111,7 +131,7 @@ def run(url, connections=10, max_seconds=120.0, stop_file=None, host=None, accep
     if tally.pending_fail is not None:        # it never answered again
         tally.outage = max(tally.outage, elapsed - tally.pending_fail)
     return {'url': url, 'connections': connections, 'seconds': round(elapsed, 2), 'sent': tally.sent,
-            'failed': tally.failed, 'statuses': {str(k): v for k, v in sorted(tally.statuses.items())},
+            'failed': tally.failed, 'retried': tally.retried, 'statuses': {str(k): v for k, v in sorted(tally.statuses.items())},
             'longest_s': round(tally.longest, 3), 'outage_s': round(tally.outage, 2),
             'first_failure': tally.first_failure, 'timed_out': not (stop_file and os.path.exists(stop_file))}
 

@@ -64,3 +64,38 @@ def test_no_answer_is_a_failure_too(tmp_path):
 def test_the_connections_are_bounded():
     with pytest.raises(ValueError):
         load.run('http://127.0.0.1:9/', connections=21, max_seconds=0.1)
+
+
+class Closing(http.server.BaseHTTPRequestHandler):
+    """Keeps connections alive, but closes each one, without an answer, at its third request (as nginx's
+    old workers close idle keep-alive connections on a reload)."""
+    protocol_version = 'HTTP/1.1'
+
+    def handle(self):
+        self.count = 0
+        super().handle()
+
+    def do_GET(self):
+        self.count += 1
+        if self.count == 3:
+            self.close_connection = True
+            return
+        self.send_response(200)
+        self.send_header('Content-Length', '3')
+        self.end_headers()
+        self.wfile.write(b'ok\n')
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_keep_alive_connection_closed_before_any_answer_is_sent_again_not_failed():
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Closing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        res = load.run('http://127.0.0.1:%d/' % server.server_address[1], connections=2, max_seconds=0.5,
+                       interval=0.01)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res['failed'] == 0 and res['retried'] > 0 and res['sent'] > res['retried']

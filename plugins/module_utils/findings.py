@@ -77,6 +77,8 @@ CODES = {
     'gunicorn-not-required': ('warning', 'gunicorn serves the app but is not in the requirements; pyfleet installs it.'),
     # Django
     'django-not-required': ('warning', 'manage.py exists but Django is not a requirement, so Django steps are skipped.'),
+    'django-migrate-opted-out': ('note', 'A Django app whose Procfile has no release: process: migrations are not run, '
+                                         'as on Heroku.'),
     'django-settings-unknown': ('warning', "manage.py's settings module or WSGI_APPLICATION could not be found."),
 }
 

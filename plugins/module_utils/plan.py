@@ -270,7 +270,16 @@ def _django(plan, root, requirement_names, env, migrations, findings):
                     break
             info['collectstatic'] = disable is None
             info['collectstatic_skip_reason'] = ('%s=%s' % (disable, env.get(disable))) if disable else None
-            info['migrate'] = bool(migrations)
+            # Heroku runs migrations only through a Procfile's release: process; an app with a Procfile and
+            # no release: opted out. Apps without a Procfile (wsgi.py, Cloud Foundry, Rainbond, LeanEngine)
+            # have no release phase to ask for it, so pyfleet runs migrate for them.
+            procfile = any(proc.get('source') == 'Procfile' for proc in plan['processes'].values())
+            info['migrate'] = bool(migrations) and not procfile
+            if migrations and procfile and not plan.get('release'):
+                findings.add('django-migrate-opted-out',
+                             'The Procfile has no release: process, so migrations are not run, as on Heroku.',
+                             'Add "release: python %s migrate" to the Procfile to run them on each deploy.' % manage[0],
+                             'Procfile')
             plan['django'] = info
         else:
             findings.add('django-not-required', '%s exists but Django is not in the requirements.' % manage[0],

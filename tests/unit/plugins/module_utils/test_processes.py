@@ -107,6 +107,22 @@ def test_django_detected(make_plan):
     assert dj['collectstatic'] and dj['migrate'] and dj['settings_module'] == 'mysite.settings'
 
 
+@pytest.mark.parametrize('procfile, migrate, note', [
+    (None, True, False),                                                          # no Procfile: pyfleet migrates
+    ('web: gunicorn mysite.wsgi\n', False, True),                                # Heroku: opted out, said
+    ('web: gunicorn mysite.wsgi\nrelease: python manage.py migrate\n', False, False),   # the release phase does it
+])
+def test_migrations_follow_the_platforms_convention(make_plan, procfile, migrate, note):
+    files = dict(DJANGO, **({'Procfile': procfile} if procfile else {}))
+    plan = make_plan(files)
+    assert plan['ok'], plan['errors']
+    assert plan['django']['migrate'] is migrate
+    assert ('django-migrate-opted-out' in codes(plan, 'note')) is note
+    if note:
+        assert finding(plan, 'django-migrate-opted-out')['fix'] == \
+            'Add "release: python manage.py migrate" to the Procfile to run them on each deploy.'
+
+
 def test_django_in_subdirectory(make_plan):
     files = {('src/' + k if k != 'requirements.txt' else k): v for k, v in DJANGO.items()}
     plan = make_plan(files)

@@ -47,7 +47,8 @@ SCHEMA = {
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
     'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
                       'templates (the unit files).'),
-    'build': ('dict', 'The steps before the switch: collectstatic, migrate, import_check (a WSGI app), release.'),
+    'build': ('dict', 'The steps before the switch: pre_compile (bin/pre_compile, before the virtualenv), collectstatic, '
+                      'migrate, post_compile (bin/post_compile), import_check (a WSGI app), release.'),
     'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
     'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
     'extra_packages': ('list', 'Packages pyfleet adds to the requirements (gunicorn, when the app does not list it).'),
@@ -150,6 +151,11 @@ def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
     }
 
 
+def _hook(src, rel):
+    """``rel`` when the app source has that file (a build hook), else None."""
+    return rel if src and os.path.isfile(os.path.join(src, rel)) else None
+
+
 def _web_slot(unit, mode, port):
     """One of the two web instances: its port ($PORT), unit, what nginx proxies to, and how to ask it directly."""
     socket = '/run/%s/web-%d.sock' % (unit, port)
@@ -241,6 +247,10 @@ def derive(plan, p, env, findings):
         'migrate': bool(django.get('migrate')),
         'import_check': (web or {}).get('wsgi_app') if p['import_check'] and (web or {}).get('mode') == 'gunicorn' else None,
         'release': (plan.get('release') or {}).get('command'),
+        # Heroku's build hooks, when the app has them: bin/pre_compile before the virtualenv is built,
+        # bin/post_compile after collectstatic
+        'pre_compile': _hook(plan['src'], 'bin/pre_compile'),
+        'post_compile': _hook(plan['src'], 'bin/post_compile'),
     }
     return plan
 

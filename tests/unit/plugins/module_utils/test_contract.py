@@ -157,7 +157,10 @@ def test_units_web_instance_and_build_steps(rules, tmp_path):
     assert plan['web']['socket'] == '/run/pyfleet-shop/web-8100.sock'
     assert plan['web']['upstream'] == 'unix:/run/pyfleet-shop/web-8100.sock'
     assert plan['build'] == {'collectstatic': False, 'migrate': False, 'import_check': 'wsgi:application',
-                             'release': 'python migrate.py'}
+                             'release': 'python migrate.py', 'pre_compile': None, 'post_compile': None}
+    write_tree(src, {'bin/pre_compile': 'echo pre\n', 'bin/post_compile': 'echo post\n'})
+    build = plan_of(rules, src)['build']
+    assert (build['pre_compile'], build['post_compile']) == ('bin/pre_compile', 'bin/post_compile')
     assert plan_of(rules, src, import_check=False)['build']['import_check'] is None
 
 

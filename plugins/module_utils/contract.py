@@ -157,7 +157,9 @@ def _hook(src, rel):
 
 
 def _web_slot(unit, mode, port):
-    """One of the two web instances: its port ($PORT), unit, what nginx proxies to, and how to ask it directly."""
+    """One of the two web instances: its port ($PORT), unit, what nginx proxies to, and how to ask it directly.
+    gunicorn listens on a unix socket named by the port; a command (or gunicorn whose config sets reuse_port,
+    mode "tcp") on the port itself."""
     socket = '/run/%s/web-%d.sock' % (unit, port)
     gunicorn = mode == 'gunicorn'
     return {'port': port, 'unit': '%s-web@%d.service' % (unit, port), 'socket': socket if gunicorn else None,
@@ -230,7 +232,7 @@ def derive(plan, p, env, findings):
         port = int(p['web_port'])
         # blue/green: two web instances, on the port and the next one; a release starts on the idle one,
         # is checked there, and only then does nginx switch to it
-        web['slots'] = [_web_slot(unit, web.get('mode'), n) for n in (port, port + 1)]
+        web['slots'] = [_web_slot(unit, web.get('mode') if web.get('bind') != 'tcp' else 'tcp', n) for n in (port, port + 1)]
         web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'])
     counts = p['process_counts'] or {}
     others = []

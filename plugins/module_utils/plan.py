@@ -15,6 +15,7 @@ them instead of stopping at the first.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import re
@@ -78,7 +79,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                                           deny=deny, near_eol_days=near_eol_days))
     _plan_processes(plan, root, files, findings)
     _django(plan, root, deps['names'], env, migrations, findings)
-    _gunicorn(plan, deps['names'], findings)
+    _gunicorn(plan, deps['names'], findings, root)
     _shipping(plan, root, files, findings)
     return _finish(plan, findings)
 
@@ -290,9 +291,52 @@ def _django(plan, root, requirement_names, env, migrations, findings):
 
 
 
-def _gunicorn(plan, requirement_names, findings):
-    """gunicorn serves a WSGI app; pyfleet adds it when the app does not list it."""
+def _gunicorn_config(root, web):
+    """(rel, text) of the gunicorn config the web process loads: -c/--config from its command, or
+    ./gunicorn.conf.py (gunicorn reads it from the working directory, the release); (None, None) when none."""
+    args = web.get('gunicorn_args') or []
+    rel = 'gunicorn.conf.py'
+    for i, arg in enumerate(args):
+        if arg in ('-c', '--config') and i + 1 < len(args):
+            rel = args[i + 1]
+        elif arg.startswith('--config='):
+            rel = arg.split('=', 1)[1]
+    if rel.startswith('python:') or os.path.isabs(rel):
+        return None, None
+    path = os.path.join(root, rel)
+    if not os.path.isfile(path):
+        return None, None
+    try:
+        with open(path, encoding='utf-8') as fh:
+            return rel, fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+
+
+def _reuse_port(text):
+    """Does a gunicorn config set reuse_port to something true, at top level?"""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == 'reuse_port' for t in node.targets):
+            return not isinstance(node.value, ast.Constant) or bool(node.value.value)
+    return False
+
+
+def _gunicorn(plan, requirement_names, findings, root=None):
+    """gunicorn serves a WSGI app; pyfleet adds it when the app does not list it. A gunicorn config that
+    sets reuse_port (SO_REUSEPORT, which a unix socket does not support) gets a loopback port instead."""
     web = plan.get('web')
+    if web and web.get('mode') == 'gunicorn' and root:
+        rel, text = _gunicorn_config(root, web)
+        web['bind'] = 'tcp' if text and _reuse_port(text) else 'unix'
+        if web['bind'] == 'tcp':
+            findings.add('gunicorn-reuse-port',
+                         '%s sets reuse_port, which a unix socket does not support: pyfleet binds gunicorn to '
+                         '127.0.0.1 on the web port (and the next, blue/green) instead of its socket.' % rel,
+                         'Nothing to do; give apps on one host web ports two apart (pyfleet_web_port).', rel)
     if web and web.get('mode') == 'gunicorn' and plan['package_manager'] and 'gunicorn' not in requirement_names:
         plan['extra_packages'].append('gunicorn')
         findings.add('gunicorn-not-required', 'The web process runs under gunicorn, which is not a requirement.',

@@ -182,3 +182,27 @@ def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
 def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
     plan = plan_of(rules, str(tmp_path / 'missing'))
     assert codes(plan, 'error') == ['src-missing'] and contract.check_schema(plan) == []
+
+
+@pytest.mark.parametrize('conf, bind', [
+    (None, 'unix'),
+    ('workers = 3\npreload_app = True\n', 'unix'),
+    ('import os\nbind = ["[::]:" + os.environ.get("PORT", "5000")]\nreuse_port = True\n', 'tcp'),
+    ('reuse_port = False\n', 'unix'),
+])
+def test_a_gunicorn_config_with_reuse_port_gets_a_loopback_port(rules, tmp_path, conf, bind):
+    files = dict(FLASK, **({'gunicorn.conf.py': conf} if conf else {}))
+    plan = plan_of(rules, write_tree(tmp_path / 'shop', files), web_port=8100)
+    assert plan['web']['bind'] == bind
+    slot = plan['web']['slots'][1]
+    if bind == 'tcp':
+        assert (slot['upstream'], slot['url'], slot['socket']) == ('127.0.0.1:8101', 'http://127.0.0.1:8101', None)
+        assert 'gunicorn-reuse-port' in codes(plan, 'note')
+    else:
+        assert slot['upstream'] == 'unix:/run/pyfleet-shop/web-8101.sock'
+
+
+def test_the_config_a_procfile_names_with_c_is_the_one_read(rules, tmp_path):
+    files = dict(FLASK, **{'Procfile': 'web: gunicorn -c config/gunicorn.py wsgi:application\n',
+                           'config/gunicorn.py': 'reuse_port = True\n'})
+    assert plan_of(rules, write_tree(tmp_path / 'shop', files))['web']['bind'] == 'tcp'

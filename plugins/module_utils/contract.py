@@ -50,6 +50,7 @@ SCHEMA = {
     'build': ('dict', 'The steps before the switch: pre_compile (bin/pre_compile, before the virtualenv), collectstatic, '
                       'migrate, post_compile (bin/post_compile), import_check (a WSGI app), release.'),
     'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
+    'nltk': ('list?', "The corpora nltk.txt names, downloaded at build time into the release's nltk_data (NLTK_DATA)."),
     'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
     'extra_packages': ('list', 'Packages pyfleet adds to the requirements (gunicorn, when the app does not list it).'),
     'errors': ('list', 'Findings that stop the deploy: code, file, line, message, fix.'),

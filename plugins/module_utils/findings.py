@@ -81,6 +81,9 @@ CODES = {
     'django-not-required': ('warning', 'manage.py exists but Django is not a requirement, so Django steps are skipped.'),
     'django-migrate-opted-out': ('note', 'A Django app whose Procfile has no release: process: migrations are not run, '
                                          'as on Heroku.'),
+    'nltk-not-required': ('warning', 'nltk.txt lists corpora, but nltk is not a requirement, so none is downloaded.'),
+    'nltk-empty': ('error', 'nltk.txt names no corpus.'),
+    'nltk-invalid': ('error', 'nltk.txt holds something that is not a corpus name.'),
     'django-settings-unknown': ('warning', "manage.py's settings module or WSGI_APPLICATION could not be found."),
 }
 

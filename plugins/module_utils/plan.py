@@ -52,7 +52,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         today = datetime.date.fromisoformat(today)
     plan = {'src': src, 'is_python': False, 'platform': 'heroku', 'package_manager': None,
             'requirements': None, 'python': None, 'processes': {}, 'release': None, 'web': None,
-            'django': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
+            'django': None, 'nltk': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
             'errors': [], 'warnings': [], 'notes': []}
     if not src:
         findings.add('src-missing', 'No app source was given.',
@@ -80,6 +80,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     _plan_processes(plan, root, files, findings)
     _django(plan, root, deps['names'], env, migrations, findings)
     _gunicorn(plan, deps['names'], findings, root)
+    _nltk(plan, root, files, deps['names'], findings)
     _shipping(plan, root, files, findings)
     return _finish(plan, findings)
 
@@ -289,6 +290,32 @@ def _django(plan, root, requirement_names, env, migrations, findings):
     else:
         plan['django'] = None
 
+
+
+def _nltk(plan, root, files, requirement_names, findings):
+    """nltk.txt, as Heroku reads it: the NLTK corpora to download at build time, one or more per line."""
+    plan['nltk'] = None
+    if 'nltk.txt' not in files:
+        return
+    text = read_text(os.path.join(root, 'nltk.txt'), 'nltk.txt', findings)
+    if text is None:
+        return
+    corpora = [w for line in text.splitlines() for w in line.split('#', 1)[0].split()]
+    if 'nltk' not in requirement_names:
+        findings.add('nltk-not-required', 'nltk.txt lists corpora, but nltk is not in the requirements, so they are '
+                     'not downloaded.', 'Add "nltk==X.Y.Z" to the requirements, or delete nltk.txt.', 'nltk.txt')
+        return
+    if not corpora:
+        findings.add('nltk-empty', 'nltk.txt names no corpus.', 'List the corpora to download, e.g. "punkt wordnet", '
+                     'or delete nltk.txt.', 'nltk.txt')
+        return
+    bad = [c for c in corpora if not re.match(r'^[A-Za-z0-9_.-]+$', c)]
+    if bad:
+        findings.add('nltk-invalid', 'nltk.txt names %s, which %s not a corpus name.' % (
+            ', '.join(repr(b) for b in bad), 'is' if len(bad) == 1 else 'are'),
+            'List corpus identifiers only (letters, digits, "_", "-", "."), as nltk.downloader takes them.', 'nltk.txt')
+        return
+    plan['nltk'] = corpora
 
 
 def _gunicorn_config(root, web):

@@ -165,3 +165,22 @@ def test_django_with_procfile(make_plan):
 def test_gunicorn_missing_is_added(make_plan):
     plan = make_plan({'requirements.txt': 'flask==3.1.3\n', 'wsgi.py': FLASK_WSGI})
     assert plan['extra_packages'] == ['gunicorn'] and 'gunicorn-not-required' in codes(plan, 'warning')
+
+
+NLTK_APP = {'requirements.txt': 'flask==3.1.3\ngunicorn==27.0.1\nnltk==3.9.1\n', 'wsgi.py': FLASK_WSGI}
+
+
+@pytest.mark.parametrize('text, corpora, code', [
+    ('punkt\nwordnet  stopwords # the usual\n\n', ['punkt', 'wordnet', 'stopwords'], None),
+    ('# nothing yet\n', None, 'nltk-empty'),
+    ('punkt\n../etc/passwd\n', None, 'nltk-invalid'),
+])
+def test_nltk_txt_is_read_as_heroku_reads_it(make_plan, text, corpora, code):
+    plan = make_plan(dict(NLTK_APP, **{'nltk.txt': text}))
+    assert plan['nltk'] == corpora
+    assert codes(plan, 'error') == ([code] if code else [])
+
+
+def test_nltk_txt_without_nltk_is_a_warning(make_plan):
+    plan = make_plan(dict(NLTK_APP, **{'requirements.txt': 'flask==3.1.3\n', 'nltk.txt': 'punkt\n'}))
+    assert plan['ok'] and plan['nltk'] is None and 'nltk-not-required' in codes(plan, 'warning')

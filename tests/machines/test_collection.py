@@ -29,7 +29,7 @@ def built(tmp_path_factory):
     env.pop('ANSIBLE_COLLECTIONS_PATH', None)
     res = ansible(['ansible-galaxy', 'collection', 'build', ROOT, '--output-path', str(work)], str(work), env)
     assert res.returncode == 0, res.stdout + res.stderr
-    archive = work / 'pyfleet-deploy-1.0.0.tar.gz'
+    archive = work / 'pyfleet-deploy-1.1.0.tar.gz'
     res = ansible(['ansible-galaxy', 'collection', 'install', '--force', str(archive), '-p', str(work / 'collections')],
                   str(work), env)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -53,7 +53,8 @@ def unit_states(units, run=subprocess.run):
 
 
 def read(upstream_conf, slots_dir, units, run=subprocess.run):
-    """{live, runs: {port: release dir}, running: [units]}: ``live`` only when its slot has a link."""
+    """{live, named, runs: {port: release dir}, running: [units], states, upstream_text (the file as it is, to
+    put back if a switch fails)}: ``live`` only when its slot has a link."""
     try:
         with open(upstream_conf) as fh:
             text = fh.read()
@@ -67,7 +68,7 @@ def read(upstream_conf, slots_dir, units, run=subprocess.run):
                 else os.readlink(link)
     named = live_port(text)
     states = unit_states(list(units.values()), run)
-    return {'live': named if named in runs else '', 'named': named, 'runs': runs,
+    return {'live': named if named in runs else '', 'named': named, 'runs': runs, 'upstream_text': text,
             'running': sorted(u for u, s in states.items() if s in _ACTIVE), 'states': states}
 
 

@@ -69,6 +69,10 @@ states:
   description: Each unit's ActiveState.
   returned: always
   type: dict
+upstream_text:
+  description: The upstream file as it is (empty when there is none), to put back if a switch fails.
+  returned: always
+  type: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -24,6 +24,7 @@ def test_the_live_instance_is_the_one_named_that_has_a_link(tmp_path):
     assert res['live'] == '8001' and res['runs'] == {'8001': '/srv/shop/releases/abc'}
     assert res['running'] == ['pyfleet-shop-web@8001.service']
     assert res['states']['pyfleet-shop-web@8000.service'] == 'inactive'
+    assert res['upstream_text'] == conf.read_text()     # what a failed switch puts back
 
 
 def test_nothing_is_live_before_a_release_passed_its_check(tmp_path):

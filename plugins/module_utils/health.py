@@ -16,10 +16,13 @@ import http.client
 import re
 import socket
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import report
 
 DEFAULT_STATUSES = tuple(range(200, 400))
 BODY_LINES = 5          # of the last answer, in a failure's message
@@ -131,21 +134,54 @@ ARGUMENT_SPEC = dict(
     interval=dict(type='float', default=1.0),
     request_timeout=dict(type='float', default=5.0),
     unix_socket=dict(type='path'),
+    name=dict(type='str', default=''),
+    outcome=dict(type='str', default=''),
+    journal_unit=dict(type='str', default=''),
+    journal_lines=dict(type='int', default=30),
+    hints=dict(type='list', elements='dict', default=[]),
 )
 
 
-def run_task(p):
-    """The module's result for validated parameters ``p``."""
+def journal(unit, lines):
+    """The last ``lines`` lines of ``unit``'s journal, as text."""
     try:
-        re.compile(p['body'])
-    except re.error as exc:
-        return dict(failed=True, msg='body: %r is not a regular expression: %s' % (p['body'], exc))
+        proc = subprocess.run(['journalctl', '--no-pager', '-o', 'short-iso', '-n', str(lines), '--unit=' + unit],
+                              stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    except OSError as exc:
+        return 'journalctl: %s' % (exc.strerror or exc)
+    return (proc.stdout or proc.stderr).decode('utf-8', 'replace').rstrip()
+
+
+def failure(p, res, read_journal=journal):
+    """A failed check, said once: what did not answer and why, the last status and the body's first lines, what
+    serves now (``outcome``), the journal's last lines and the first of ``hints`` whose match is found in
+    "status <N>", the body or the journal."""
+    log = read_journal(p['journal_unit'], p['journal_lines']) if p['journal_unit'] else ''
+    status = res['status'] if res['status'] is not None else 'no answer'
+    return report.compose(
+        '%s%s%s did not answer as healthy within %s s (%d tries): %s.' % (
+            'pyfleet: %s ' % p['name'] if p['name'] else '',
+            p['url'], ' (on %s)' % p['unix_socket'] if p['unix_socket'] else '', ('%g' % p['timeout']),
+            res['attempts'], res['why']),
+        'Last status: %s%s' % (status, '; its body began:' if res['body'] else ''),
+        ['  ' + line for line in res['body'].splitlines()],
+        p['outcome'],
+        ['Last journal lines (%s):' % p['journal_unit']] + log.splitlines() if p['journal_unit'] else [],
+        report.first_hint('status %s\n%s\n%s' % (status, res['body'], log), p['hints']))
+
+
+def run_task(p, read_journal=journal):
+    """The module's result for validated parameters ``p``."""
+    for key, value in [('body', p['body'])] + [('hints', h.get('match') or '') for h in p['hints']]:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return dict(failed=True, msg='%s: %r is not a regular expression: %s' % (key, value, exc))
     res = wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or DEFAULT_STATUSES), p['body'], p['timeout'],
                        p['interval'], p['request_timeout'], unix_socket=p['unix_socket'])
     result = dict(changed=False, **res)
     if not res['ok']:
         result['failed'] = True
-        result['msg'] = '%s%s did not answer as healthy within %s s (%d tries): %s.' % (
-            p['url'], ' (on %s)' % p['unix_socket'] if p['unix_socket'] else '', ('%g' % p['timeout']), res['attempts'],
-            res['why'])
+        result['msg'] = failure(p, res, read_journal)
+        del result['body']      # in the message
     return result

@@ -15,6 +15,8 @@ description:
   - The whole wait is one task and one connection, so the timeout is seconds, not a count of retries.
   - Redirects are not followed (a 3xx is the answer). HTTPS certificates are not checked (the site's own, asked
     for on 127.0.0.1). The request carries O(host) as its Host header, so the app sees the name its visitors use.
+  - A failure is said once, as lines, in the task's message. It gives what did not answer and why, the last status
+    and the first lines of the body, O(outcome), the journal's last lines and a hint (O(hints)).
   - Read-only.
 version_added: "1.0.0"
 author: pyfleet contributors
@@ -51,6 +53,36 @@ options:
       - Send the request to this unix socket (a gunicorn instance's, as nginx reaches it), not to the URL's
         host; the URL gives the path, and the Host unless O(host) is given.
     type: path
+  name:
+    description: The app, as a failure's first line names it.
+    type: str
+    default: ""
+  outcome:
+    description: What serves now, said on failure after the last answer (the caller knows what it will do).
+    type: str
+    default: ""
+  journal_unit:
+    description: On failure, the message ends with the last O(journal_lines) lines of this unit's journal.
+    type: str
+    default: ""
+  journal_lines:
+    description: How many journal lines a failure shows.
+    type: int
+    default: 30
+  hints:
+    description:
+      - What a failure adds; the first whose O(hints[].match) (a regular expression) is found in the text
+        C(status <N>) (or C(status no answer)), the body or the journal is said.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      match:
+        description: A regular expression.
+        type: str
+      text:
+        description: The hint.
+        type: str
 attributes:
   check_mode:
     support: full
@@ -90,8 +122,8 @@ why:
   returned: always
   type: str
 body:
-  description: The first lines of the last answer's body.
-  returned: always
+  description: The first lines of the last answer's body (on failure, they are in O(ignore:msg)).
+  returned: success
   type: str
 attempts:
   description: How many requests were made.
@@ -101,6 +133,10 @@ elapsed:
   description: Seconds the wait took.
   returned: always
   type: float
+msg:
+  description: The failure, as lines (see the description).
+  returned: failure
+  type: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.said_once import said_once_here
+
 
 class ControllerTask(ActionBase):
-    """Validate the arguments by the rules' spec and run their task; check mode is the same run."""
+    """Validate the arguments by the rules' spec and run their task; check mode is the same run. A failure of
+    several lines (the plan's findings) is said once, as lines."""
 
     _requires_connection = False
     _supports_check_mode = True
@@ -25,4 +28,4 @@ class ControllerTask(ActionBase):
         dummy, params = self.validate_argument_spec(argument_spec=self.rules.ARGUMENT_SPEC,
                                                     **getattr(self.rules, 'ARGUMENT_RULES', {}))
         result.update(self.rules.run_task(params))
-        return result
+        return said_once_here(result)

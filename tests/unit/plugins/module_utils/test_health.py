@@ -8,6 +8,13 @@ import pytest
 from ansible_collections.pyfleet.deploy.plugins.module_utils import health
 
 
+def params(**kw):
+    """The module's parameters as AnsibleModule hands them over: the spec's defaults, then ``kw``."""
+    out = {k: v.get('default') for k, v in health.ARGUMENT_SPEC.items()}
+    out.update(kw)
+    return out
+
+
 class FakeClock(object):
     """Time that passes only when the gate sleeps or a request takes time."""
 
@@ -75,11 +82,32 @@ def test_a_failure_says_the_last_status_and_the_first_lines_of_the_body():
     clock = FakeClock()
     body = '\n'.join('line %d' % n for n in range(1, 40))
     get, dummy = answers(clock, [(500, body)], cost=1)
-    params = dict(url='http://127.0.0.1/', host=None, status_codes=None, body='', timeout=3, interval=1,
-                  request_timeout=5)
-    res = health.wait_healthy(params['url'], timeout=3, clock=clock, sleep=clock.sleep, get=get)
+    res = health.wait_healthy('http://127.0.0.1/', timeout=3, clock=clock, sleep=clock.sleep, get=get)
     assert res['body'] == '\n'.join('line %d' % n for n in range(1, 6))
-    assert health.run_task(dict(params, body='('))['failed']
+    assert health.run_task(params(url='http://127.0.0.1/', body='('))['failed']
+    assert 'hints' in health.run_task(params(url='http://127.0.0.1/', hints=[{'match': '[', 'text': 'x'}]))['msg']
+
+
+def test_a_failure_is_said_once_with_what_serves_the_journal_and_a_hint():
+    res = {'ok': False, 'status': 400, 'why': 'status 400 is not an accepted one', 'body': 'Bad Request (400)',
+           'attempts': 11, 'elapsed': 10.0}
+    p = params(url='http://127.0.0.1:8001/', timeout=10, name='shop', outcome='The live release, r1, kept serving.',
+               journal_unit='shop-web@8001.service', journal_lines=5,
+               hints=[{'match': 'Read-only file system', 'text': 'Hint: the sandbox.'},
+                      {'match': '^status 400$', 'text': 'Hint: ALLOWED_HOSTS.'}])
+    msg = health.failure(p, res, read_journal=lambda unit, n: 'line one\nline two')
+    assert msg.splitlines() == [
+        'pyfleet: shop http://127.0.0.1:8001/ did not answer as healthy within 10 s (11 tries): '
+        'status 400 is not an accepted one.',
+        'Last status: 400; its body began:', '  Bad Request (400)', 'The live release, r1, kept serving.',
+        'Last journal lines (shop-web@8001.service):', 'line one', 'line two', 'Hint: ALLOWED_HOSTS.']
+    # no answer at all, and no body, says so; without a unit there is no journal
+    msg = health.failure(dict(p, journal_unit=''), dict(res, status=None, body='', why='no answer (refused)'),
+                         read_journal=lambda unit, n: 'never read')
+    assert msg.splitlines()[1:] == ['Last status: no answer', 'The live release, r1, kept serving.']
+    # the journal is read against the hints too
+    msg = health.failure(p, dict(res, status=500), read_journal=lambda unit, n: 'OSError: Read-only file system')
+    assert msg.splitlines()[-1] == 'Hint: the sandbox.'
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,13 +139,14 @@ def site():
 
 
 def test_a_real_site_on_loopback_with_its_host_and_no_redirects(site):
-    ok = health.run_task(dict(url=site + '/', host='shop.example.com', status_codes=None, body='<title>Shop',
+    ok = health.run_task(params(url=site + '/', host='shop.example.com', status_codes=None, body='<title>Shop',
                               timeout=3, interval=0.2, request_timeout=1, unix_socket=None))
     assert ok['ok'] and ok['status'] == 200 and 'failed' not in ok
-    bad = health.run_task(dict(url=site + '/', host=None, status_codes=None, body='', timeout=0.5, interval=0.2,
+    bad = health.run_task(params(url=site + '/', host=None, status_codes=None, body='', timeout=0.5, interval=0.2,
                                request_timeout=1, unix_socket=None))
-    assert bad['failed'] and bad['status'] == 400 and 'within 0.5 s' in bad['msg'] and 'Bad Request' in bad['body']
-    moved = health.run_task(dict(url=site + '/moved', host='shop.example.com', status_codes=None, body='',
+    assert bad['failed'] and bad['status'] == 400 and 'within 0.5 s' in bad['msg'] and 'Bad Request' in bad['msg']
+    assert 'body' not in bad     # said once, in the message
+    moved = health.run_task(params(url=site + '/moved', host='shop.example.com', status_codes=None, body='',
                                  timeout=1, interval=0.2, request_timeout=1, unix_socket=None))
     assert moved['ok'] and moved['status'] == 301
     assert Handler.seen[0] == 'shop.example.com'
@@ -133,15 +162,15 @@ def test_a_gunicorn_instance_is_asked_on_its_own_unix_socket(tmp_path):
     server = UnixServer(path, Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        ok = health.run_task(dict(url='http://localhost/', host='shop.example.com', status_codes=None, body='Shop',
+        ok = health.run_task(params(url='http://localhost/', host='shop.example.com', status_codes=None, body='Shop',
                                   timeout=3, interval=0.2, request_timeout=1, unix_socket=path))
         assert ok['ok'] and ok['status'] == 200
-        bad = health.run_task(dict(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
+        bad = health.run_task(params(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
                                    interval=0.1, request_timeout=1, unix_socket=path))
         assert bad['failed'] and bad['status'] == 400 and ('(on %s)' % path) in bad['msg']
     finally:
         server.shutdown()
         server.server_close()
-    gone = health.run_task(dict(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
+    gone = health.run_task(params(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
                                 interval=0.1, request_timeout=1, unix_socket=path))
     assert gone['failed'] and gone['status'] is None and gone['why'].startswith('no answer')

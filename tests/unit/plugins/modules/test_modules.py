@@ -22,3 +22,25 @@ def test_fixture_playbook_runs_the_module_and_the_filter_by_fqcn():
     res = run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', 'tests/playbooks/plan_fixture.yml'])
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert re.search(r'localhost\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=0', res.stdout)
+    # the failing plan's findings: each with its file, line and fix, printed once, each on its own line
+    out = res.stdout + res.stderr
+    for line in ("Procfile:2: error [procfile-duplicate] Process 'web' is declared on line 1 and again on line 2.",
+                 "Procfile:3: error [procfile-empty-command] Process 'worker' has no command."):
+        assert len(re.findall('^%s$' % re.escape(line), out, re.M)) == 1, out[-4000:]
+    assert out.count('procfile-duplicate]') == 1
+
+
+@pytest.mark.parametrize('result_format', ['json', 'yaml'])
+def test_a_failed_build_step_is_said_once_as_lines(result_format):
+    res = run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', 'tests/playbooks/said_once.yml'],
+              env={'ANSIBLE_CALLBACK_RESULT_FORMAT': result_format})
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out[-4000:]
+    # the report, each line on a line of its own, once
+    for line in ('pyfleet: the build step "Import the WSGI app" failed (exit 3).',
+                 'Nothing was started: nothing served before this release.',
+                 'Traceback (most recent call last):', 'RuntimeError: boom on import', "Hint: look at the app's import."):
+        assert len(re.findall('^(.*: )?%s$' % re.escape(line), out, re.M)) == 1, (line, out[-4000:])
+    # the result beside it says only what failed, and not the output again
+    assert out.count('boom on import') == 1, out[-4000:]
+    assert 'stdout_lines' not in out

@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: build_step
+short_description: Run one build step on the host; when it fails, say so once, with its output's last lines and a hint
+description:
+  - Runs O(argv) without a shell (pyfleet's build steps run through C(systemd-run), as the app's user, in its
+    sandbox). When it exits with a status other than 0, or its output matches O(fail_on), the task fails with one
+    message, as lines. It says that O(step) failed and how, what serves now (by whether O(current) is there), the
+    last O(tail) lines of its standard output and of its standard error, and a hint when the output matches one.
+  - A failed step's output is in that message only; the result does not carry it again. A step that succeeded
+    returns its output as O(ignore:stdout) and O(ignore:stderr).
+  - For a long step, O(heartbeat) prints a line every so many seconds while it runs (C(async) and C(poll) work
+    too, but then ansible-core prints a failure's message twice).
+version_added: "1.1.0"
+author: pyfleet contributors
+options:
+  argv:
+    description: The command line.
+    type: list
+    elements: str
+    required: true
+  step:
+    description: What the step is, as the message's first line names it, e.g. C(the build step "Collect static files").
+    type: str
+    required: true
+  current:
+    description:
+      - The live release's link. On failure the message says the previous release keeps serving when it is there,
+        and that nothing was started when it is not; without it, neither.
+    type: path
+  fail_on:
+    description: A regular expression; output that matches it fails the step even when it exits with 0.
+    type: str
+    default: ""
+  hints:
+    description:
+      - What a failure adds, by its output; the first whose O(hints[].match) (a regular expression) is found in the
+        output is said.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      match:
+        description: A regular expression, searched in the output.
+        type: str
+      text:
+        description: The hint.
+        type: str
+  native_build_hints:
+    description:
+      - Libraries a package builds against, found by the output; every one found goes into a single hint that names
+        the Debian packages they need together, to add to C(app_system_packages) in one round.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      match:
+        description: A regular expression, searched in the output.
+        type: str
+      needs:
+        description: What is missing, in words.
+        type: str
+      packages:
+        description: The Debian packages that provide it (the compiler and the headers).
+        type: list
+        elements: str
+  tail:
+    description: How many of the last lines of each output stream a failure shows.
+    type: int
+    default: 40
+  changed:
+    description: Whether the step counts as a change when it runs.
+    type: bool
+    default: true
+  heartbeat:
+    description:
+      - Seconds; when more than 0, the step runs in the background on the host, and a line says every so many seconds
+        that it still runs. Handled by the action on the controller, never passed to the host.
+    type: float
+    default: 0
+attributes:
+  check_mode:
+    support: none
+    description: A build step runs the app's code; check mode skips it.
+  diff_mode:
+    support: none
+    description: Nothing to show a diff of.
+'''
+
+EXAMPLES = r'''
+- name: Import the WSGI app, as the app's user, in its sandbox
+  pyfleet.deploy.build_step:
+    argv: [systemd-run, --quiet, --wait, --pipe, --collect, --uid=shop, --, /srv/shop/venvs/abc/bin/python, -c, import app]
+    step: the build step "Import the WSGI app"
+    current: /srv/shop/current
+    hints:
+      - match: Read-only file system|Permission denied
+        text: "Hint: this step ran into pyfleet's sandbox."
+
+- name: Install the requirements, with a line every 5 s
+  pyfleet.deploy.build_step:
+    argv: [/srv/shop/venvs/abc/bin/pip, install, -r, requirements.txt]
+    step: building the virtualenv, at "Install the app's requirements"
+    native_build_hints:
+      - {match: mysql_config, needs: the MySQL client library, packages: [default-libmysqlclient-dev, build-essential]}
+    heartbeat: 5
+'''
+
+RETURN = r'''
+rc:
+  description: The command's exit status.
+  returned: when it ran
+  type: int
+stdout:
+  description: Its standard output.
+  returned: success
+  type: str
+stderr:
+  description: Its standard error.
+  returned: success
+  type: str
+msg:
+  description: The failure, as lines (see the description).
+  returned: failure
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils.steps import ARGUMENT_SPEC, run_task
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=False)
+    result = run_task(module.params)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

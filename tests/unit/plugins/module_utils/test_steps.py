@@ -1,0 +1,79 @@
+"""A build step (module_utils/steps.py, report.py): a failure said once, as lines, with what serves and a hint."""
+from ansible_collections.pyfleet.deploy.plugins.module_utils import report, steps
+
+NATIVE = [
+    {'match': 'mysql_config', 'needs': 'the MySQL client library',
+     'packages': ['default-libmysqlclient-dev', 'build-essential', 'pkg-config']},
+    {'match': "command 'gcc' failed", 'needs': 'a C compiler', 'packages': ['build-essential']},
+    {'match': 'pg_config', 'needs': 'libpq', 'packages': ['libpq-dev']},
+]
+HINTS = [{'match': 'readonly database', 'text': 'Hint: the database.'},
+         {'match': 'Read-only file system|Permission denied', 'text': 'Hint: the sandbox.'}]
+
+
+def params(**kw):
+    out = {k: v.get('default') for k, v in steps.ARGUMENT_SPEC.items()}
+    out.update(argv=['true'], step='the build step "Import the WSGI app"')
+    out.update(kw)
+    return out
+
+
+def test_a_step_that_succeeds_returns_its_output_for_later_tasks():
+    res = steps.run_task(params(changed=False), run=lambda argv: (0, 'Copied 3 files\n', 'a warning\n'))
+    assert res == {'changed': False, 'rc': 0, 'stdout': 'Copied 3 files\n', 'stderr': 'a warning\n'}
+
+
+def test_a_failure_is_one_message_with_what_serves_and_no_raw_output_beside_it():
+    run = lambda argv: (1, 'collecting\n', 'Traceback (most recent call last):\nRuntimeError: boom on import\n')
+    res = steps.run_task(params(current='/srv/shop/current'), run=run, exists=lambda path: True)
+    assert res['failed'] and res['rc'] == 1 and 'stdout' not in res and 'stderr' not in res
+    assert res['msg'].splitlines() == [
+        'pyfleet: the build step "Import the WSGI app" failed (exit 1).',
+        'Nothing was switched: the host keeps serving the previous release.',
+        'collecting', 'Traceback (most recent call last):', 'RuntimeError: boom on import']
+    # no release served before: the message does not speak of one
+    first = steps.run_task(params(current='/srv/shop/current'), run=run, exists=lambda path: False)
+    assert first['msg'].splitlines()[1] == 'Nothing was started: nothing served before this release.'
+    assert 'previous release' not in first['msg']
+
+
+def test_output_that_says_it_failed_fails_the_step_even_with_exit_0():
+    res = steps.run_task(params(fail_on='Error loading [a-z]+'), run=lambda argv: (0, '[nltk_data] Error loading punkt\n', ''))
+    assert res['failed'] and res['msg'].startswith("pyfleet: the build step \"Import the WSGI app\" failed "
+                                                   "(its output says 'Error loading punkt').")
+
+
+def test_long_output_keeps_its_last_lines_and_says_how_many_came_before():
+    out = '\n'.join('line %d' % n for n in range(1, 101))
+    assert report.tail(out, 3) == ['[... 97 earlier lines]', 'line 98', 'line 99', 'line 100']
+    res = steps.run_task(params(tail=2), run=lambda argv: (2, out, ''))
+    assert res['msg'].splitlines()[1:] == ['[... 98 earlier lines]', 'line 99', 'line 100']
+
+
+def test_native_build_hints_name_every_package_in_one_round_and_the_first_other_hint():
+    out = "mysql_config not found\nerror: command 'gcc' failed: No such file\n"
+    hint = report.packages_hint(out, NATIVE)
+    assert hint.splitlines() == [
+        'Hint: a package failed to build from source; it needs the MySQL client library, a C compiler.',
+        'Add these Debian packages to app_system_packages (the compiler and headers together), e.g.',
+        '''  -e '{"app_system_packages": ["default-libmysqlclient-dev", "build-essential", "pkg-config"]}\'''']
+    assert report.packages_hint('all fine', NATIVE) is None
+    # the first hint that matches, and only it
+    assert report.first_hint('attempt to write a readonly database\nPermission denied', HINTS) == 'Hint: the database.'
+    assert report.first_hint('Permission denied', HINTS) == 'Hint: the sandbox.'
+    res = steps.run_task(params(native_build_hints=NATIVE, hints=HINTS), run=lambda argv: (1, out, 'Permission denied'))
+    assert res['msg'].splitlines()[-4:] == hint.splitlines() + ['Hint: the sandbox.']
+
+
+def test_a_bad_pattern_is_said_before_anything_runs():
+    ran = []
+    res = steps.run_task(params(hints=[{'match': '(', 'text': 'x'}]), run=lambda argv: ran.append(argv))
+    assert res['failed'] and res['msg'].startswith("hints: '(' is not a regular expression") and not ran
+
+
+def test_a_real_command_with_both_streams_and_one_that_cannot_start():
+    res = steps.run_task(params(argv=['/bin/sh', '-c', 'echo out; echo err >&2; exit 3']))
+    assert res['failed'] and res['msg'].splitlines()[1:] == ['out', 'err']
+    assert steps.run_task(params(argv=['/bin/sh', '-c', 'echo fine']))['stdout'] == 'fine\n'
+    gone = steps.run_task(params(argv=['/nonexistent/pyfleet-step']))
+    assert gone['rc'] == 127 and 'No such file or directory' in gone['msg']

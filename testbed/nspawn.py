@@ -40,6 +40,8 @@ DEFAULTS = {
     'prefix': os.environ.get('PYFLEET_TESTBED_PREFIX', 'pf'),
 }
 RULE_TAG = 'pyfleet-testbed'
+# the host's ip_forward before the first bed turned it on; the last bed down puts it back
+FORWARD_PREV = '/run/pyfleet-testbed.ip_forward'
 # What a fresh Debian cloud image has, give or take cloud-init.
 PACKAGES = ['systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'python3', 'python3-apt', 'sudo',
             'ca-certificates', 'curl', 'gnupg', 'iproute2', 'iputils-ping', 'procps', 'less', 'netbase',
@@ -285,6 +287,10 @@ def setup_network(cfg, state):
     with open('/proc/sys/net/ipv4/ip_forward') as fh:
         prev = fh.read().strip()
     if prev != '1':
+        # the host's setting, for whichever bed goes down last (another may come up and outlive this one)
+        if not os.path.exists(FORWARD_PREV):
+            with open(FORWARD_PREV, 'w') as fh:
+                fh.write(prev + '\n')
         state['ip_forward_prev'] = prev
         save_state(cfg, state)
         with open('/proc/sys/net/ipv4/ip_forward', 'w') as fh:
@@ -317,8 +323,14 @@ def teardown_network(cfg, state):
             run(['ip', 'link', 'del', name], check=False)
     if run(['ip', 'link', 'show', cfg.bridge], check=False).returncode == 0:
         run(['ip', 'link', 'del', cfg.bridge], check=False)
+    if other_beds_rules(cfg):       # another test bed still routes through this host: the last one down restores
+        return
     prev = (state or {}).get('ip_forward_prev')
-    if prev is not None and not other_beds_rules(cfg):   # another test bed still routes through this host
+    if os.path.exists(FORWARD_PREV):
+        with open(FORWARD_PREV) as fh:
+            prev = fh.read().strip() or prev
+        os.unlink(FORWARD_PREV)
+    if prev is not None:
         with open('/proc/sys/net/ipv4/ip_forward', 'w') as fh:
             fh.write(prev + '\n')
 

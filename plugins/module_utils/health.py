@@ -172,11 +172,9 @@ def failure(p, res, read_journal=journal):
 
 def run_task(p, read_journal=journal):
     """The module's result for validated parameters ``p``."""
-    for key, value in [('body', p['body'])] + [('hints', h.get('match') or '') for h in p['hints']]:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            return dict(failed=True, msg='%s: %r is not a regular expression: %s' % (key, value, exc))
+    bad = report.bad_pattern([('body', p['body'])] + [('hints', h.get('match')) for h in p['hints']])
+    if bad:
+        return dict(failed=True, msg=bad)
     res = wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or DEFAULT_STATUSES), p['body'], p['timeout'],
                        p['interval'], p['request_timeout'], unix_socket=p['unix_socket'])
     result = dict(changed=False, **res)

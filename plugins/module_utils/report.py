@@ -26,6 +26,17 @@ def tail(text, lines=TAIL):
     return ['[... %d earlier lines]' % (len(rows) - lines)] + rows[-lines:]
 
 
+def bad_pattern(patterns):
+    """The message for the first of ``patterns`` ((parameter, a regular expression or empty)) that does not
+    compile; None when they all do. Checked before anything runs."""
+    for key, value in patterns:
+        try:
+            re.compile(value or '')
+        except re.error as exc:
+            return '%s: %r is not a regular expression: %s' % (key, value, exc)
+    return None
+
+
 def first_hint(text, hints):
     """The text of the first of ``hints`` ({match: a regular expression, text}) whose match is found in ``text``."""
     for hint in hints or ():

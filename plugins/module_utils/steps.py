@@ -41,17 +41,15 @@ def execute(argv):
 
 def run_task(p, run=execute, exists=os.path.lexists):
     """The module's result for validated parameters ``p``."""
-    for key, value in [('fail_on', p['fail_on'])] + [('hints', h.get('match', '')) for h in p['hints']] + [
-            ('native_build_hints', h.get('match', '')) for h in p['native_build_hints']]:
-        try:
-            re.compile(value or '')
-        except re.error as exc:
-            return dict(failed=True, msg='%s: %r is not a regular expression: %s' % (key, value, exc))
+    bad = report.bad_pattern([('fail_on', p['fail_on'])] + [('hints', h.get('match')) for h in p['hints']]
+                             + [('native_build_hints', h.get('match')) for h in p['native_build_hints']])
+    if bad:
+        return dict(failed=True, msg=bad)
     rc, out, err = run(p['argv'])
-    said = re.search(p['fail_on'], out + '\n' + err, re.M) if p['fail_on'] else None
+    output = out + '\n' + err
+    said = re.search(p['fail_on'], output, re.M) if p['fail_on'] else None
     if rc == 0 and not said:
         return dict(changed=p['changed'], rc=rc, stdout=out, stderr=err)
-    output = out + '\n' + err
     why = 'exit %d' % rc if rc else 'its output says %r' % said.group(0)
     return dict(
         failed=True, changed=p['changed'], rc=rc,

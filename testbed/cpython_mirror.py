@@ -16,6 +16,7 @@ DIR/definitions, for PYTHON_BUILD_DEFINITIONS.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import glob
 import hashlib
 import http.server
@@ -128,7 +129,14 @@ def make_definition(template_text, version, filename, checksum):
 
 
 def build(out_dir, releases, pyenv_root):
+    """Build (or reuse) the mirror in ``out_dir``; test beds that come up at once build it once, in turn."""
     os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, '.lock'), 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(out_dir, releases, pyenv_root)
+
+
+def _build(out_dir, releases, pyenv_root):
     index_path = os.path.join(out_dir, 'index.json')
     want = {'releases': sorted(releases), 'mirror': MIRROR}
     if os.path.isfile(index_path):
@@ -166,8 +174,9 @@ def build(out_dir, releases, pyenv_root):
                 entry['definition'] = 'definitions/%s' % version
             versions.append(entry)
         index = {'inputs': want, 'versions': versions}
-        with open(index_path, 'w') as fh:
+        with open(index_path + '.tmp', 'w') as fh:
             json.dump(index, fh, indent=2)
+        os.replace(index_path + '.tmp', index_path)
         print(json.dumps(index))
         return index
     finally:

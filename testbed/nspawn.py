@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -88,12 +90,32 @@ def image_path(cfg, rec):
     return os.path.join(cfg.cache_dir, recipe_key(rec))
 
 
+@contextlib.contextmanager
+def held(path):
+    """An exclusive lock on ``path`` (made if missing), held for the block: beds that come up at once build a
+    shared cache once, one after the other, and never into each other's half-built directory."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'a') as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_image(cfg, release):
-    """The cached root for ``release``: built once per recipe, reused after."""
+    """The cached root for ``release``: built once per recipe, reused after (and by one bed at a time)."""
     rec = recipe(release, cfg.mirror)
     path = image_path(cfg, rec)
     if os.path.isfile(os.path.join(path, '.pyfleet-image.json')):
         return path, False
+    with held(path + '.lock'):
+        return _build_image(cfg, release, rec, path)
+
+
+def _build_image(cfg, release, rec, path):
+    if os.path.isfile(os.path.join(path, '.pyfleet-image.json')):
+        return path, False  # another bed built it while this one waited
     os.makedirs(cfg.cache_dir, exist_ok=True)
     tmp = path + '.tmp'
     if os.path.exists(tmp):

@@ -27,6 +27,7 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils import report
 DEFAULT_STATUSES = tuple(range(200, 400))
 BODY_LINES = 5          # of the last answer, in a failure's message
 BODY_BYTES = 65536      # read at most this much of an answer
+FIRST_PAUSE = 0.1       # seconds before the second try; the pause doubles up to the interval
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -99,7 +100,8 @@ def judge(status, body, statuses=DEFAULT_STATUSES, expect=''):
 
 def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=60.0, interval=1.0,
                  request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None):
-    """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer.
+    """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer. The
+    pauses between tries start at FIRST_PAUSE and double up to ``interval``.
 
     Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
     lines), attempts, elapsed (seconds).
@@ -119,7 +121,9 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
         left = deadline - clock()
         if left <= 0:
             break
-        sleep(min(float(interval), left))
+        # quick at first (a server that was just started answers within a fraction of a second), then every
+        # ``interval``: 0.1 s, 0.2 s, 0.4 s ... up to it
+        sleep(min(float(interval), FIRST_PAUSE * 2 ** (attempts - 1), left))
     head = '\n'.join((body or '').strip().splitlines()[:BODY_LINES])
     return {'ok': why is None, 'status': status, 'why': why, 'body': head, 'attempts': attempts,
             'elapsed': round(clock() - start, 2)}

@@ -5,8 +5,8 @@
 in the upstream file once it passed its check), which release each instance's link points to, and which
 instances run.
 
-Plain Python (the standard library, and systemctl), so the module pyfleet.deploy.app_slots reads it all in
-one round-trip instead of five.
+Plain Python (the standard library, and systemctl): pyfleet.deploy.app_cutover reads it on the host, under
+its lock, in the same task that acts on it.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ options:
     type: float
     default: 60
   interval:
-    description: Seconds between tries.
+    description: Seconds between tries, once the first quick ones (0.1 s, doubling) have reached it.
     type: float
     default: 1
   request_timeout:

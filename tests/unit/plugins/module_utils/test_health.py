@@ -45,14 +45,16 @@ def test_the_timeout_is_seconds_not_retries():
     res = health.wait_healthy('http://127.0.0.1/', timeout=10, interval=1, clock=clock, sleep=clock.sleep, get=get)
     assert not res['ok'] and res['status'] == 502
     assert 9.9 <= res['elapsed'] <= 10.5, res        # 60 retries of 1 s + a round-trip once took 92 s
-    assert len(calls) == res['attempts'] == 8          # 1.4 s a try, within 10 s
+    # 0.4 s a try; pauses of 0.1, 0.2, 0.4, 0.8 s, then 1 s: ten tries within 10 s
+    assert len(calls) == res['attempts'] == 10
 
 
 def test_a_slow_request_never_runs_past_the_deadline():
     clock = FakeClock()
     get, calls = answers(clock, [(None, 'timed out')], cost=30)
     res = health.wait_healthy('http://127.0.0.1/', timeout=7, request_timeout=5, clock=clock, sleep=clock.sleep, get=get)
-    assert [round(c[2], 1) for c in calls] == [5.0, 1.0] and res['elapsed'] <= 7.1   # 5 s, a 1 s pause, 1 s left
+    # 5 s, a 0.1 s pause (the first), 1.9 s left
+    assert [round(c[2], 1) for c in calls] == [5.0, 1.9] and res['elapsed'] <= 7.1
 
 
 def test_healthy_as_soon_as_it_answers():

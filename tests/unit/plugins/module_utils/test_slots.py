@@ -44,5 +44,5 @@ def test_real_systemctl_answers_for_units_it_does_not_know():
 
 
 def test_the_module_is_documented():
-    res = run(['ansible-doc', 'pyfleet.deploy.app_slots'])
-    assert res.returncode == 0 and 'blue/green' in res.stdout
+    res = run(['ansible-doc', 'pyfleet.deploy.app_cutover'])
+    assert res.returncode == 0 and 'blue/green' in res.stdout.lower()

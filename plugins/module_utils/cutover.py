@@ -79,19 +79,8 @@ class Host:
 
     def states(self, units):
         """{unit: (ActiveState, UnitFileState)} from one systemctl call."""
-        if not units:
-            return {}
-        rc, out = self.systemctl('show', '--property=Id,ActiveState,UnitFileState', '--', *units)
-        states, cur = {}, {}
-        for line in out.splitlines() + ['']:
-            if not line.strip():
-                if cur.get('Id'):
-                    states[cur['Id']] = (cur.get('ActiveState', 'unknown'), cur.get('UnitFileState', ''))
-                cur = {}
-                continue
-            key, _, value = line.partition('=')
-            cur[key] = value
-        return {u: states.get(u, ('unknown', '')) for u in units}
+        found = slots.unit_props(units, ('ActiveState', 'UnitFileState'))
+        return {u: (v['ActiveState'], v['UnitFileState']) for u, v in found.items()}
 
     def nginx_test(self):
         res = subprocess.run(['nginx', '-t', '-q'], capture_output=True, text=True, check=False)

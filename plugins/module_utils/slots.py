@@ -31,25 +31,31 @@ def live_port(text):
     return m.group(1) if m else ''
 
 
-def unit_states(units, run=subprocess.run):
-    """{unit: ActiveState} from one systemctl call; 'unknown' when systemctl cannot say."""
+def unit_props(units, props=('ActiveState',), run=subprocess.run):
+    """{unit: {property: value}} from one ``systemctl show``; 'unknown' (or '') when systemctl cannot say."""
+    blank = {k: 'unknown' if k == 'ActiveState' else '' for k in props}
     if not units:
         return {}
     try:
-        res = run(['systemctl', 'show', '--property=Id,ActiveState', '--'] + list(units), capture_output=True,
+        res = run(['systemctl', 'show', '--property=Id,' + ','.join(props), '--'] + list(units), capture_output=True,
                   text=True, check=False)
     except OSError:
-        return {u: 'unknown' for u in units}
-    states, current = {}, {}
+        return {u: dict(blank) for u in units}
+    found, current = {}, {}
     for line in (res.stdout or '').splitlines() + ['']:
         if not line.strip():
             if current.get('Id'):
-                states[current['Id']] = current.get('ActiveState', 'unknown')
+                found[current['Id']] = dict(blank, **{k: v for k, v in current.items() if k in props})
             current = {}
             continue
         key, _, value = line.partition('=')
         current[key] = value
-    return {u: states.get(u, 'unknown') for u in units}
+    return {u: found.get(u, dict(blank)) for u in units}
+
+
+def unit_states(units, run=subprocess.run):
+    """{unit: ActiveState} from one systemctl call; 'unknown' when systemctl cannot say."""
+    return {u: props['ActiveState'] for u, props in unit_props(units, run=run).items()}
 
 
 def read(upstream_conf, slots_dir, units, run=subprocess.run):

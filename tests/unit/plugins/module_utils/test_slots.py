@@ -46,3 +46,14 @@ def test_real_systemctl_answers_for_units_it_does_not_know():
 def test_the_module_is_documented():
     res = run(['ansible-doc', 'pyfleet.deploy.app_cutover'])
     assert res.returncode == 0 and 'blue/green' in res.stdout.lower()
+
+
+def test_one_systemctl_call_answers_several_properties():
+    def show(cmd, **kw):
+        assert cmd[:3] == ['systemctl', 'show', '--property=Id,ActiveState,UnitFileState']
+        return subprocess.CompletedProcess(cmd, 0, 'Id=a.service\nActiveState=active\nUnitFileState=enabled\n\n'
+                                                   'Id=b.service\nActiveState=inactive\nUnitFileState=disabled\n', '')
+    props = slots.unit_props(['a.service', 'b.service', 'c.service'], ('ActiveState', 'UnitFileState'), run=show)
+    assert props == {'a.service': {'ActiveState': 'active', 'UnitFileState': 'enabled'},
+                     'b.service': {'ActiveState': 'inactive', 'UnitFileState': 'disabled'},
+                     'c.service': {'ActiveState': 'unknown', 'UnitFileState': ''}}

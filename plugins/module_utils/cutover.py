@@ -36,6 +36,7 @@ import time
 from ansible_collections.pyfleet.deploy.plugins.module_utils import health, report, slots
 
 ARGUMENT_SPEC = dict(
+    health.CHECK_SPEC,
     release_dir=dict(type='path', required=True),
     restart=dict(type='bool', default=False),
     current=dict(type='path', required=True),
@@ -52,13 +53,6 @@ ARGUMENT_SPEC = dict(
     check_instance=dict(type='bool', default=False),
     health_path=dict(type='str', default='/'),
     host=dict(type='str'),
-    status_codes=dict(type='list', elements='int'),
-    body=dict(type='str', default=''),
-    timeout=dict(type='float', default=60.0),
-    interval=dict(type='float', default=1.0),
-    name=dict(type='str', default=''),
-    journal_lines=dict(type='int', default=30),
-    hints=dict(type='list', elements='dict', default=[]),
     drain_seconds=dict(type='float', default=10.0),
     first_deploy=dict(type='bool', default=False),
 )

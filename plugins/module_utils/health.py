@@ -129,20 +129,25 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
             'elapsed': round(clock() - start, 2)}
 
 
-ARGUMENT_SPEC = dict(
-    url=dict(type='str', required=True),
-    host=dict(type='str'),
+# the health gate's options, as every module that asks an app takes them (doc fragment pyfleet.deploy.health)
+CHECK_SPEC = dict(
     status_codes=dict(type='list', elements='int'),
     body=dict(type='str', default=''),
     timeout=dict(type='float', default=60.0),
     interval=dict(type='float', default=1.0),
-    request_timeout=dict(type='float', default=5.0),
-    unix_socket=dict(type='path'),
     name=dict(type='str', default=''),
-    outcome=dict(type='str', default=''),
-    journal_unit=dict(type='str', default=''),
     journal_lines=dict(type='int', default=30),
     hints=dict(type='list', elements='dict', default=[]),
+)
+
+ARGUMENT_SPEC = dict(
+    CHECK_SPEC,
+    url=dict(type='str', required=True),
+    host=dict(type='str'),
+    request_timeout=dict(type='float', default=5.0),
+    unix_socket=dict(type='path'),
+    outcome=dict(type='str', default=''),
+    journal_unit=dict(type='str', default=''),
 )
 
 

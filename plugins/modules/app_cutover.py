@@ -30,6 +30,8 @@ description:
   - In check mode nothing is touched; the result says whether a run would change anything.
 version_added: "1.0.0"
 author: pyfleet contributors
+extends_documentation_fragment:
+  - pyfleet.deploy.health
 options:
   release_dir:
     description: The release to serve.
@@ -96,35 +98,6 @@ options:
   host:
     description: The Host header sent.
     type: str
-  status_codes:
-    description: Statuses that count as healthy; every one from 200 to 399 when not given.
-    type: list
-    elements: int
-  body:
-    description: A regular expression the body must match; empty accepts any body.
-    type: str
-    default: ""
-  timeout:
-    description: Seconds, on the host, to wait for a healthy answer.
-    type: float
-    default: 60
-  interval:
-    description: Seconds between tries, once the first quick ones (0.1 s, doubling) have reached it.
-    type: float
-    default: 1
-  name:
-    description: The app, as a failure's first line names it.
-    type: str
-    default: ""
-  journal_lines:
-    description: How many of the instance's journal lines a failure shows.
-    type: int
-    default: 30
-  hints:
-    description: Hints for a failure, as M(pyfleet.deploy.http_check) takes them (match, text).
-    type: list
-    elements: dict
-    default: []
   drain_seconds:
     description: At most this many seconds for nginx's old workers to finish the requests they took.
     type: float

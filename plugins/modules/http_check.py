@@ -20,6 +20,8 @@ description:
   - Read-only.
 version_added: "1.0.0"
 author: pyfleet contributors
+extends_documentation_fragment:
+  - pyfleet.deploy.health
 options:
   url:
     description: The URL polled, e.g. C(http://127.0.0.1:80/).
@@ -28,22 +30,6 @@ options:
   host:
     description: The Host header to send; the URL's host when not given.
     type: str
-  status_codes:
-    description: The statuses that count as healthy; when not given, every status from 200 to 399.
-    type: list
-    elements: int
-  body:
-    description: A regular expression the body must match (searched); empty accepts any body.
-    type: str
-    default: ""
-  timeout:
-    description: Seconds, on the host, after which the wait fails.
-    type: float
-    default: 60
-  interval:
-    description: Seconds between tries, once the first quick ones (0.1 s, doubling) have reached it.
-    type: float
-    default: 1
   request_timeout:
     description: Seconds one request may take (never beyond O(timeout)).
     type: float
@@ -53,10 +39,6 @@ options:
       - Send the request to this unix socket (a gunicorn instance's, as nginx reaches it), not to the URL's
         host; the URL gives the path, and the Host unless O(host) is given.
     type: path
-  name:
-    description: The app, as a failure's first line names it.
-    type: str
-    default: ""
   outcome:
     description: What serves now, said on failure after the last answer (the caller knows what it will do).
     type: str
@@ -65,24 +47,6 @@ options:
     description: On failure, the message ends with the last O(journal_lines) lines of this unit's journal.
     type: str
     default: ""
-  journal_lines:
-    description: How many journal lines a failure shows.
-    type: int
-    default: 30
-  hints:
-    description:
-      - What a failure adds; the first whose O(hints[].match) (a regular expression) is found in the text
-        C(status <N>) (or C(status no answer)), the body or the journal is said.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      match:
-        description: A regular expression.
-        type: str
-      text:
-        description: The hint.
-        type: str
 attributes:
   check_mode:
     support: full

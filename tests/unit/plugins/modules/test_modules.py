@@ -44,3 +44,28 @@ def test_a_failed_build_step_is_said_once_as_lines(result_format):
     # the result beside it says only what failed, and not the output again
     assert out.count('boom on import') == 1, out[-4000:]
     assert 'stdout_lines' not in out
+
+
+# the modules whose task arguments are their module_utils' ARGUMENT_SPEC (deploy_lock's action plugin takes other
+# ones): ansible-doc, with its fragments, must document exactly those options, with the same types and defaults,
+# as ansible-test's validate-modules asks
+HOST_MODULES = {'app_cutover': 'cutover', 'build_step': 'steps', 'http_check': 'health'}
+
+
+def test_each_host_module_documents_its_argument_spec():
+    import importlib
+    import json
+    res = run(['ansible-doc', '--json', '-t', 'module'] + ['pyfleet.deploy.' + m for m in HOST_MODULES])
+    assert res.returncode == 0, res.stderr
+    docs = json.loads(res.stdout)
+    for module, utils in HOST_MODULES.items():
+        spec = importlib.import_module('ansible_collections.pyfleet.deploy.plugins.module_utils.' + utils).ARGUMENT_SPEC
+        options = docs['pyfleet.deploy.' + module]['doc']['options']
+        assert set(options) == set(spec), (module, set(options) ^ set(spec))
+        for name, arg in spec.items():
+            doc = options[name]
+            assert doc.get('type', 'str') == arg.get('type', 'str'), (module, name)
+            assert doc.get('elements') == arg.get('elements'), (module, name)
+            assert bool(doc.get('required')) == bool(arg.get('required')), (module, name)
+            assert doc.get('choices') == arg.get('choices'), (module, name)
+            assert doc.get('default') == arg.get('default'), (module, name, doc.get('default'), arg.get('default'))

@@ -16,8 +16,10 @@ import socket
 import time
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.said_once import said_once_here
 
 MODULE = 'pyfleet.deploy.deploy_lock'
 
@@ -33,6 +35,7 @@ def this_run():
 
 class ActionModule(ActionBase):
     _supports_check_mode = True
+    _display = Display()
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -41,14 +44,17 @@ class ActionModule(ActionBase):
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             timeout=dict(type='int', default=600),
             lease=dict(type='int', default=3600),
-            interval=dict(type='float', default=2.0)))
+            interval=dict(type='float', default=2.0),
+            host_work=dict(type='list', elements='str', default=[])))
         token, holder = this_run()
-        call = dict(path=args['path'], state=args['state'], token=token, holder=holder, lease=args['lease'])
+        call = dict(path=args['path'], state=args['state'], token=token, holder=holder, lease=args['lease'],
+                    host_work=args['host_work'])
         if args['state'] == 'absent':
             result.update(self._execute_module(MODULE, module_args=call, task_vars=task_vars))
             return result
         start = time.monotonic()
         took_over = ''
+        told = False
         while True:
             res = self._execute_module(MODULE, module_args=call, task_vars=task_vars)
             if res.get('failed'):
@@ -61,15 +67,28 @@ class ActionModule(ActionBase):
                     result['warnings'] = ['pyfleet: took over a stale deploy lock held by %s.' % took_over]
                 return result
             other = res.get('holder') or {}
-            if other.get('expired') or deploy_lock.holder_is_gone(other, holder['controller']):
+            running = other.pop('running', None) or []
+            if other.get('token') and other['token'] != call.get('take_over') and (
+                    other.get('expired') or deploy_lock.holder_is_gone(other, holder['controller'])):
                 took_over = deploy_lock.describe(other) + (' (its lease ran out)' if other.get('expired')
                                                            else ' (its process is gone)')
-                call['take_over'] = other.get('token')
+                call['take_over'] = other['token']
                 continue
+            steps = ', '.join('%s (running since %s)' % (r['unit'], r['since'] or 'an unknown time') for r in running)
             if time.monotonic() - start >= args['timeout']:
-                result.update(failed=True, holder=other, msg=(
-                    'pyfleet: another deploy of this app holds %s on this host: %s. Waited %d s. Run again when it '
-                    'is done, or wait longer with pyfleet_lock_timeout; a lock whose holder is gone is taken over by '
-                    'itself.' % (args['path'], deploy_lock.describe(other), args['timeout'])))
-                return result
+                if running:
+                    msg = ('pyfleet: a build step of an earlier deploy of this app still runs on this host; waited %d s.\n'
+                           '%s.\nA deploy that was killed, or lost its connection, leaves its step running to its end, '
+                           'and no other deploy starts before it ends.\nWait longer with pyfleet_lock_timeout, or stop '
+                           'it: systemctl stop %s' % (args['timeout'], steps, ' '.join(r['unit'] for r in running)))
+                else:
+                    msg = ('pyfleet: another deploy of this app holds %s on this host; waited %d s.\nIt is %s.\nRun '
+                           'again when it is done, or wait longer with pyfleet_lock_timeout; a lock whose holder is gone '
+                           'is taken over by itself.' % (args['path'], args['timeout'], deploy_lock.describe(other)))
+                result.update(failed=True, holder=other, running=running, msg=msg)
+                return said_once_here(result)
+            if running and not told:
+                told = True
+                self._display.display('[%s] waiting for a step of an earlier deploy that still runs on the host: %s'
+                                      % ((task_vars or {}).get('inventory_hostname', ''), steps))
             time.sleep(args['interval'])

@@ -39,7 +39,7 @@ SCHEMA = {
     'venv': ('dict?', 'path, key (of the lock inputs), lock (the inputs; lock.extra: the specs pyfleet adds), seed, '
                       'stage (what the install runs in, copied into the virtualenv, when the app has local packages).'),
     'layout': ('dict', "The host's paths: root, releases, venvs, shared, cache, current, state, slots, env_dir, env_file, "
-                       'state_dir, runtime_dir, upstream_conf, lock, site_conf; unit_prefix, target, nft_table; release_cache on the '
+                       'state_dir, runtime_dir, upstream_conf, lock, site_conf; unit_prefix, target, build_unit, nft_table; release_cache on the '
                        'controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
@@ -184,6 +184,9 @@ def layout(name, apps_root='/srv', config_root='/etc/pyfleet', release_cache='~/
         # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
         'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
         'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
+        # every build step runs as this one unit, one at a time; a deploy waits while it runs (a killed
+        # deploy's step runs on to its end)
+        'build_unit': unit + '-build.service',
         # root's: which release each web instance runs (slots/<port> -> releases/<id>), and which instance
         # nginx proxies to (the live one)
         'slots': root + '/slots', 'upstream_conf': '/etc/nginx/pyfleet/%s.upstream.conf' % name,

@@ -11,6 +11,11 @@ it (or to take over a stale one) never both win.
 The host side (``run_task``, the module) tries once and says who holds it; the controller side (the
 action plugin) waits, and judges staleness: a holder on the same controller whose process is gone, or a
 holder whose lease ran out, is taken over.
+
+A deploy's work on the host outlives its controller: a build step whose deploy was killed, or lost its
+connection, runs on to its end (it is a systemd unit of the app's, ``host_work``). The lock is not taken,
+from a stale holder or when it looks free, while such a unit still runs, so that two deploys' steps never
+run at once (a virtualenv built twice into one directory, migrations run twice at once).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import errno
 import fcntl
 import json
 import os
+import subprocess
 import time
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import slots
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
@@ -28,7 +36,11 @@ ARGUMENT_SPEC = dict(
     holder=dict(type='dict', default={}),
     lease=dict(type='int', default=3600),
     take_over=dict(type='str'),
+    host_work=dict(type='list', elements='str', default=[]),
 )
+
+# a unit in one of these states still does a deploy's work
+_RUNNING = ('active', 'activating', 'deactivating', 'reloading')
 
 
 class _Guard(object):
@@ -73,17 +85,29 @@ def _write(path, data):
     os.rename(tmp, path)
 
 
-def acquire(path, token, holder, lease, take_over=None, now=None):
-    """Take the lock if it is free, ours already, or held by ``take_over`` (a stale holder's token).
+def still_running(units, run=subprocess.run):
+    """The units of ``units`` that still run (or start, or stop), each with when it started."""
+    props = slots.unit_props(units, ('ActiveState', 'ActiveEnterTimestamp'), run=run) if units else {}
+    return [{'unit': unit, 'since': p.get('ActiveEnterTimestamp', '')}
+            for unit, p in sorted(props.items()) if p['ActiveState'] in _RUNNING]
+
+
+def acquire(path, token, holder, lease, take_over=None, now=None, host_work=(), run=subprocess.run):
+    """Take the lock if it is free, ours already, or held by ``take_over`` (a stale holder's token), and no
+    unit of ``host_work`` still runs (unless it is ours already).
 
     Returns (taken, current): the holder now recorded (ours when taken), with ``expired`` when its lease
-    ran out."""
+    ran out, and ``running`` (the units of host_work that still run) when that is what keeps it."""
     now = time.time() if now is None else now
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     with _Guard(path):
         current = read(path)
         if current and current.get('token') not in (token, take_over) and 'unreadable' not in current:
             current['expired'] = float(current.get('expires') or 0) <= now
+            return False, current
+        running = still_running(host_work, run) if current.get('token') != token else []
+        if running:
+            current['running'] = running
             return False, current
         mine = dict(holder, token=token, acquired=now, expires=now + lease)
         _write(path, mine)
@@ -136,5 +160,5 @@ def run_task(p):
     lock changes nothing that is deployed, so neither is reported as a change."""
     if p['state'] == 'absent':
         return dict(changed=False, released=release(p['path'], p['token']))
-    taken, current = acquire(p['path'], p['token'], p['holder'], p['lease'], p['take_over'])
+    taken, current = acquire(p['path'], p['token'], p['holder'], p['lease'], p['take_over'], host_work=p['host_work'])
     return dict(changed=False, taken=taken, holder=current)

@@ -197,7 +197,7 @@ plan:
       type: str
     layout:
       description: The host's paths (C(root), C(releases), C(venvs), C(shared), C(cache), C(current), C(env_dir),
-        C(env_file), C(state_dir), C(runtime_dir)), the unit names (C(unit_prefix), C(target)), C(nft_table), and
+        C(env_file), C(state_dir), C(runtime_dir)), the unit names (C(unit_prefix), C(target), C(build_unit)), C(nft_table), and
         C(release_cache) on the controller.
       type: dict
     venv:

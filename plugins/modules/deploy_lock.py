@@ -17,6 +17,9 @@ description:
   - A second deploy waits up to O(timeout) seconds, then fails naming the holder.
   - A stale lock is taken over, with a warning - its holder ran on this controller and its process is gone
     (killed, or the machine restarted), or its lease ran out (a holder on another controller).
+  - A deploy's work on the host outlives its controller - a build step goes on to its end after its deploy was
+    killed or lost its connection. While a unit of O(host_work) runs, the lock is not taken (from a stale holder,
+    nor when it looks free); the deploy waits for it, within O(timeout), and says once what it waits for.
   - The action plugin of the same name waits and judges staleness on the controller; each try is one short
     call of the module on the host.
   - Taking or releasing the lock changes nothing that is deployed, so neither is reported as a change.
@@ -44,6 +47,11 @@ options:
     description: Seconds between tries while waiting.
     type: float
     default: 2
+  host_work:
+    description: The systemd units that do the app's deploy work on the host (its build steps' unit).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -57,10 +65,11 @@ notes:
 '''
 
 EXAMPLES = r'''
-- name: Take the app's deploy lock (wait up to 10 minutes)
+- name: Take the app's deploy lock (wait up to 10 minutes, also for a killed deploy's build step)
   pyfleet.deploy.deploy_lock:
     path: /run/lock/pyfleet/shop.deploy
     timeout: 600
+    host_work: [pyfleet-shop-build.service]
 
 - name: Release it
   pyfleet.deploy.deploy_lock:
@@ -81,6 +90,11 @@ took_over:
   description: The stale holder this run took the lock over from, described; empty when none.
   returned: when taken
   type: str
+running:
+  description: The units of O(host_work) that still ran when the wait timed out (unit, since).
+  returned: failure
+  type: list
+  elements: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule

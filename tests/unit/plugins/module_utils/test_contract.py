@@ -56,6 +56,7 @@ def test_layout_and_interpreter_derive_from_the_name_and_the_roots(rules, tmp_pa
     assert layout['root'] == '/opt/apps/my-shop-v2' and layout['current'] == '/opt/apps/my-shop-v2/current'
     assert layout['env_file'] == '/etc/pyfleet/my-shop-v2/env'
     assert layout['target'] == 'pyfleet-my-shop-v2.target' and layout['nft_table'] == 'pyfleet_my_shop_v2'
+    assert layout['build_unit'] == 'pyfleet-my-shop-v2-build.service'
     assert layout['release_cache'] == str(tmp_path / 'c' / 'my-shop-v2')
     assert layout['slots'] == '/opt/apps/my-shop-v2/slots'
     assert layout['upstream_conf'] == '/etc/nginx/pyfleet/my-shop-v2.upstream.conf'

@@ -52,6 +52,41 @@ def test_describe_names_user_controller_pid_and_start():
     assert deploy_lock.describe(ME) == 'alice@ctl (pid 4242, started 2026-11-18 11:06:40 UTC)'
 
 
+def fake_systemctl(states):
+    """systemctl show, answering ActiveState from ``states`` (a dict the test changes) for each unit asked."""
+    def _run(cmd, **kw):
+        assert cmd[:2] == ['systemctl', 'show']
+        out = ''.join('Id=%s\nActiveState=%s\nActiveEnterTimestamp=Thu 2026-12-03 07:00:00 UTC\n\n'
+                      % (u, states.get(u, 'inactive')) for u in cmd[4:])
+        return subprocess.CompletedProcess(cmd, 0, out, '')
+    return _run
+
+
+def test_a_killed_deploys_step_that_still_runs_keeps_the_lock_from_everyone_else(tmp_path):
+    path, unit = str(tmp_path / 'shop.deploy'), 'pyfleet-shop-build.service'
+    states = {unit: 'active'}
+    run = fake_systemctl(states)
+    assert deploy_lock.acquire(path, 'a', ME, 60, host_work=[unit], run=fake_systemctl({}))[0]
+    # the holder was killed; its step runs on: the stale lock is not taken over yet, and says why
+    taken, current = deploy_lock.acquire(path, 'b', ME, 60, take_over='a', host_work=[unit], run=run)
+    assert not taken and current['token'] == 'a'
+    assert current['running'] == [{'unit': unit, 'since': 'Thu 2026-12-03 07:00:00 UTC'}]
+    # a lock that looks free (released by a run that lost its connection for one task) is not taken either
+    os.unlink(path)
+    for state in ('activating', 'deactivating'):
+        states[unit] = state
+        taken, current = deploy_lock.acquire(path, 'b', ME, 60, host_work=[unit], run=run)
+        assert not taken and current['running'][0]['unit'] == unit and not os.path.exists(path)
+    states[unit] = 'inactive'
+    assert deploy_lock.acquire(path, 'b', ME, 60, host_work=[unit], run=run)[0]
+    # the holder's own steps never keep it from its own lock
+    states[unit] = 'active'
+    assert deploy_lock.acquire(path, 'b', ME, 60, host_work=[unit], run=run)[0]
+    # a step that has ended (failed, here) keeps nothing
+    states[unit] = 'failed'
+    assert deploy_lock.acquire(path, 'c', ME, 60, take_over='b', host_work=[unit], run=run)[0]
+
+
 def _race(path, token, out):
     out.put((token, deploy_lock.acquire(path, token, dict(ME, user=token), 60, take_over='stale')[0]))
 

@@ -25,3 +25,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line('%-14s bed %d  %5.1f -> %5.1f min  (%4.1f min)  %s' % (
             scenario, bed, (start - t0) / 60, (end - t0) / 60, (end - start) / 60,
             'passed' if runner.outcome[scenario][0] == 0 else 'FAILED'))
+    terminalreporter.write_line('each scenario\'s output: %s/<scenario>.log' % mod.LOGS)
+    figures = os.path.join(mod.LOGS, 'zero-downtime.json')
+    if 'zero-downtime' in runner.timing and os.path.isfile(figures) \
+            and os.path.getmtime(figures) >= runner.timing['zero-downtime'][1]:
+        import json
+        with open(figures) as fh:
+            for case in json.load(fh):
+                terminalreporter.write_line('zero-downtime: ' + case['line'])

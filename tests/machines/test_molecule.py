@@ -30,6 +30,8 @@ BEDS = max(1, int(os.environ.get('PYFLEET_TEST_BEDS', '3')))
 LONGEST_FIRST = ('zero-downtime', 'bad-input', 'isolation', 'django')
 FIRST_OF_RELEASE = ('default', 'trixie')
 TIMEOUT = 2400
+# each scenario's whole output, and what a scenario keeps (zero-downtime's figures), kept after the run
+LOGS = os.environ.get('PYFLEET_TEST_LOGS') or os.path.join(ROOT, '.cache', 'molecule-logs')
 
 
 def release_of(scenario):
@@ -48,7 +50,7 @@ def bed_env(index):
                    PYFLEET_TESTBED_PREFIX='mol%d' % index)
     bin_dir = os.path.dirname(sys.executable)
     env.update(PATH=bin_dir + os.pathsep + env.get('PATH', ''), ANSIBLE_FORCE_COLOR='0', NO_COLOR='1',
-               PY_COLORS='0')
+               PY_COLORS='0', PYFLEET_TEST_LOGS=LOGS)
     return env
 
 
@@ -75,6 +77,7 @@ class Runner:
 
     def _prepare(self):
         """The mirror, built once before any bed needs it (each scenario's create would build it otherwise)."""
+        os.makedirs(LOGS, exist_ok=True)
         mirror = os.environ.get('PYFLEET_CPYTHON_MIRROR') or '/var/cache/pyfleet/cpython-mirror'
         subprocess.run([sys.executable, os.path.join(ROOT, 'testbed', 'cpython_mirror.py'), 'build', mirror],
                        check=True, capture_output=True, timeout=1800)
@@ -113,6 +116,8 @@ class Runner:
                                    env=bed_env(index), capture_output=True, timeout=300)
                 except Exception as exc:
                     outcome = (None, '%s\nrunner: the bed did not go down: %r' % (outcome[1], exc))
+            with open(os.path.join(LOGS, scenario + '.log'), 'w') as fh:
+                fh.write(outcome[1])
             with self.cond:
                 self.timing[scenario] = (index, t0, time.time())
                 self.outcome[scenario] = outcome

@@ -104,7 +104,9 @@ def test_every_boolean_variable_is_read_through_the_bool_filter():
         options = load(role, 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
         names = [k for k, v in options.items() if v.get('type') == 'bool']
         for path in glob.glob(os.path.join(role_dir, '**', '*'), recursive=True):
-            if not os.path.isfile(path) or os.sep + 'meta' + os.sep in path or path.endswith('defaults/main.yml'):
+            # files/ are copied as they are, never read by Jinja
+            if not os.path.isfile(path) or os.sep + 'meta' + os.sep in path or path.endswith('defaults/main.yml') \
+                    or os.sep + 'files' + os.sep in path:
                 continue
             with open(path) as fh:
                 for number, line in enumerate(fh, 1):

@@ -89,6 +89,6 @@ class ActionModule(ActionBase):
                 return said_once_here(result)
             if running and not told:
                 told = True
-                self._display.display('[%s] waiting for a step of an earlier deploy that still runs on the host: %s'
+                self._display.display('[%s] waiting for a build step of an earlier deploy that still runs on the host: %s'
                                       % ((task_vars or {}).get('inventory_hostname', ''), steps))
             time.sleep(args['interval'])

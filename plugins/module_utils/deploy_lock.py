@@ -87,7 +87,7 @@ def _write(path, data):
 
 def still_running(units, run=subprocess.run):
     """The units of ``units`` that still run (or start, or stop), each with when it started."""
-    props = slots.unit_props(units, ('ActiveState', 'ActiveEnterTimestamp'), run=run) if units else {}
+    props = slots.unit_props(units, ('ActiveState', 'ActiveEnterTimestamp'), run=run)
     return [{'unit': unit, 'since': p.get('ActiveEnterTimestamp', '')}
             for unit, p in sorted(props.items()) if p['ActiveState'] in _RUNNING]
 

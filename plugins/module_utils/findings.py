@@ -62,6 +62,7 @@ CODES = {
     'python-mirror-unreadable': ('warning', "The mirror's listing cannot be read; every defined version is taken as installable."),
     'python-tarballs-unreadable': ('warning', 'The tarball directory (pyenv_tarballs_src) cannot be read.'),
     'python-version-default': ('note', 'No version file; the default was used.'),
+    'python-version-wildcard': ('note', 'runtime.txt names the newest patch or minor with "x", as Cloud Foundry reads it.'),
     'python-version-requires-python': ('error', "The resolved version is outside pyproject.toml's requires-python."),
     'runtime-txt-deprecated': ('note', 'Both runtime.txt and .python-version are present; they agree.'),
     # processes
@@ -71,6 +72,10 @@ CODES = {
     'procfile-duplicate': ('error', 'A Procfile names the same process twice.'),
     'procfile-empty': ('error', 'The Procfile declares no process.'),
     'leanengine-yaml-invalid': ('error', 'leanengine.yaml is not valid YAML or its run: is not a command.'),
+    'cf-manifest-invalid': ('error', "Cloud Foundry's manifest.yml is not valid YAML, or a command or process in it is not."),
+    'cf-manifest-several-apps': ('warning', 'manifest.yml describes several applications; the first is deployed.'),
+    'cf-manifest-env': ('warning', "manifest.yml sets environment variables, which pyfleet does not read."),
+    'cf-manifest-command-ignored': ('warning', 'manifest.yml and the Procfile run a process differently; the Procfile wins.'),
     'python-syntax-error': ('error', 'An entry-point Python file does not parse.'),
     'no-web-process': ('error', 'pyfleet cannot tell how to start the app.'),
     'gunicorn-bind-ignored': ('note', "pyfleet binds gunicorn to its own socket; the Procfile's --bind is replaced."),

@@ -30,8 +30,9 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Fin
 from ansible_collections.pyfleet.deploy.plugins.module_utils.lockfiles import read_pipenv, read_poetry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.pack import tree_problems
 from ansible_collections.pyfleet.deploy.plugins.module_utils.processes import _django_details, _plan_processes, _truthy_env
-from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import (example_version, load_catalogue, parse_version_file,
-                                                                                    resolve_default_python, resolve_python)
+from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import (example_version, load_catalogue, newest_minor_of,
+                                                                                    parse_version_file, resolve_default_python,
+                                                                                    resolve_python)
 from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import canonical_name, parse_requirements
 from ansible_collections.pyfleet.deploy.plugins.module_utils.source import (ALWAYS_EXCLUDE, _SKIP_DIRS, _add_problems, _read_texts, find_files_bounded, misspelling_of,
                            read_ignore_file, read_text)
@@ -202,6 +203,9 @@ def _python_version(root, files, findings, catalogue, deps, is_python, default_p
             if text is not None:
                 spec, line = parse_version_file(name, text, findings, example_version(
                     catalogue, resolve_kw['today'], resolve_kw['available']))
+                if spec and '.' not in spec:    # Cloud Foundry's "python-3.x": the newest supported 3 minor
+                    spec = newest_minor_of(spec, catalogue, resolve_kw['today'], resolve_kw['available'], findings,
+                                           name, line)
                 if spec:
                     specs[name] = (spec, line)
     python = None
@@ -488,7 +492,8 @@ def run_task(p):
     _finish(plan, findings)
     report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
     result = dict(changed=False, plan=plan, report=report,
-                  warnings=['%s: [%s] %s Fix: %s' % (w['file'] or p['src'], w['code'], w['message'], w['fix'])
+                  warnings=['%s%s: [%s] %s Fix: %s' % (w['file'] or p['src'], ':%d' % w['line'] if w.get('line') else '',
+                                                       w['code'], w['message'], w['fix'])
                             for w in plan['warnings']])
     if plan['errors'] and p['fail_on_error']:
         # the findings, once, in the message: not the plan (a hundred lines), nor the warnings again

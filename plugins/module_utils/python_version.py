@@ -23,6 +23,8 @@ _NON_CPYTHON = ('pypy', 'jython', 'ironpython', 'anaconda', 'miniconda', 'minifo
                 'cinder', 'rustpython')
 # X.Y or X.Y.Z, numbers without leading zeros (Heroku's rule)
 _SPEC_RE = re.compile(r'^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$')
+# Cloud Foundry's runtime.txt: "x" for the newest patch (X.Y.x) or the newest minor (X.x)
+_WILDCARD_RE = re.compile(r'^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?\.x$')
 
 
 def _vtuple(version):
@@ -166,6 +168,15 @@ def parse_version_file(name, text, findings, example_version='3.14.0'):
         return None, None
     if name == 'runtime.txt':
         m = re.match(r'^python-(.*)$', low)
+        wild = _WILDCARD_RE.match(m.group(1)) if m else None
+        if wild:
+            spec = wild.group(1) if wild.group(2) is None else '%s.%s' % wild.group(1, 2)
+            findings.add('python-version-wildcard',
+                         'runtime.txt asks for %r, as Cloud Foundry writes it: the newest %s that can be installed.'
+                         % (word, ('Python %s patch' % spec) if '.' in spec else ('supported Python %s minor' % spec)),
+                         'Nothing to do. Heroku reads "python-X.Y" (or .python-version "X.Y") as the newest patch.',
+                         name, number)
+            return spec, number
         if not m or not _SPEC_RE.match(m.group(1)):
             hint = ('Write "python-%s".' % low) if _SPEC_RE.match(low) else 'Write e.g. "%s".' % example
             findings.add('python-version-invalid',
@@ -310,6 +321,27 @@ def resolve_python(spec, catalogue, today, available=None, known=None, allow_eol
     if len(findings.errors()) > errors_before:
         return None
     return result
+
+
+def newest_minor_of(major, catalogue, today, available, findings, source=None, line=None):
+    """'X.Y', the newest supported minor of ``major`` that can be installed (Cloud Foundry's "python-3.x"), or
+    None after adding an error."""
+    have = versions_from_listing(available) if available is not None else None
+    if have is None:
+        findings.add('python-version-unresolvable',
+                     'Python %s.x names no minor, and pyfleet cannot tell which versions can be installed here.' % major,
+                     'Pin "%s.N" in runtime.txt, or give the plan pyenv\'s definitions (app_plan_pyenv_checkout) or '
+                     'the list (app_plan_available_versions).' % major, source, line)
+        return None
+    supported = [m for m in supported_minors(catalogue, today) if _in_minor(have, m)]
+    for minor in supported:
+        if minor.split('.')[0] == str(major):
+            return minor
+    findings.add('python-version-not-installable',
+                 'No supported Python %s minor can be installed here. What can be installed: %s.'
+                 % (major, ', '.join(have) or 'nothing'),
+                 'Ask for a supported minor that can be installed (%s).' % (', '.join(supported) or 'none'), source, line)
+    return None
 
 
 def _newest_satisfying(requires, catalogue, today, available):

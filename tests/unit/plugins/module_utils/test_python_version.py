@@ -360,3 +360,26 @@ def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path
 def test_the_examples_in_a_version_files_fix_can_be_installed_here(make_plan, name, text, fix):
     plan = make_plan(with_files(**{name: text + '\n'}), available=['3.11.2', '3.13.5'])
     assert [d['fix'] for d in plan['errors']] == [fix]
+
+
+# ---------------------------------------------------------------- Cloud Foundry's runtime.txt
+@pytest.mark.parametrize('content,minor', [('python-3.13.x\n', '3.13'), ('python-3.12.x', '3.12'), ('python-3.x\n', '3.15')])
+def test_cloud_foundry_wildcards_take_the_newest_that_can_be_installed(make_plan, content, minor):
+    plan = make_plan(with_files(**{'runtime.txt': content}))
+    assert plan['ok'], plan['errors']
+    assert plan['python']['minor'] == minor and plan['python']['version'] == newest(minor)
+    assert plan['python']['source'] == 'runtime.txt'
+    d = finding(plan, 'python-version-wildcard')
+    assert 'Cloud Foundry' in d['message'] and d['line'] == 1 and d['file'] == 'runtime.txt'
+
+
+@pytest.mark.parametrize('content', ['python-3.x.x', 'python-x', 'python-3.13.X.x', 'python-03.x', 'python-3.13.*'])
+def test_other_wildcards_are_invalid(make_plan, content):
+    plan = make_plan(with_files(**{'runtime.txt': content}))
+    assert 'python-version-invalid' in codes(plan) and not plan['ok']
+
+
+def test_a_wildcard_major_with_nothing_installable_names_what_is(make_plan):
+    plan = make_plan(with_files(**{'runtime.txt': 'python-2.x'}))
+    d = finding(plan, 'python-version-not-installable')
+    assert 'No supported Python 2 minor' in d['message'] and '3.15, 3.14' in d['fix']

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: pyfleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Processes: the Procfile, leanengine.yaml run:, wsgi.py/app.py, and Django's entry points."""
+"""Processes: the Procfile, Cloud Foundry's manifest.yml, leanengine.yaml run:, wsgi.py/app.py, and Django's
+entry points."""
 
 from __future__ import annotations
 
@@ -190,19 +191,94 @@ def _django_details(root, manage_rel, findings):
     return info
 
 
+def cf_manifest(text, findings, rel='manifest.yml'):
+    """Cloud Foundry's manifest.yml -> {process: {command, source, line}} of its first application (its
+    ``command`` is the web process's; ``processes:`` gives each type's), and the names its ``env:`` sets.
+    A manifest.yml without ``applications:`` is not Cloud Foundry's: ({}, []). Invalid: (None, [])."""
+    try:
+        data = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        # where the construct that is not closed starts, else where the parser stopped
+        mark = getattr(exc, 'context_mark', None) or getattr(exc, 'problem_mark', None)
+        findings.add('cf-manifest-invalid', '%s is not valid YAML: %s.' % (rel, getattr(exc, 'problem', None) or exc),
+                     'Fix the YAML syntax (cf push would refuse it too).', rel, mark.line + 1 if mark else None)
+        return None, []
+    apps = data.get('applications') if isinstance(data, dict) else None
+    if not isinstance(apps, list) or not apps:
+        return {}, []
+    app = apps[0] if isinstance(apps[0], dict) else {}
+    if len(apps) > 1:
+        findings.add('cf-manifest-several-apps',
+                     '%s describes %d applications; pyfleet deploys one source, and reads the first, %s.'
+                     % (rel, len(apps), app.get('name') or 'unnamed'),
+                     'Deploy each application from its own source directory, or keep one in the manifest.', rel,
+                     _line_matching(text, r'^\s*applications\s*:'))
+    procs = {}
+    command = app.get('command', data.get('command'))
+    if command is not None:
+        if not isinstance(command, str) or not command.strip():
+            findings.add('cf-manifest-invalid', '%s: command must be a command string.' % rel,
+                         'Write e.g. "command: gunicorn app:app".', rel, _line_matching(text, r'^\s*-?\s*command\s*:'))
+            return None, []
+        procs['web'] = {'command': command.strip(), 'source': rel, 'line': _line_matching(text, r'^\s*-?\s*command\s*:')}
+    for proc in app.get('processes') or []:
+        kind = proc.get('type') if isinstance(proc, dict) else None
+        line = _line_matching(text, r'^\s*-?\s*type\s*:\s*[\'"]?%s\b' % re.escape(str(kind)))
+        if not isinstance(kind, str) or not PROC_NAME_RE.match(kind):
+            findings.add('cf-manifest-invalid', '%s: a process has the type %r, not a name of [A-Za-z0-9_-].' % (rel, kind),
+                         'Give each process a type such as web or worker.', rel, line)
+            return None, []
+        cmd = proc.get('command')
+        if cmd is None:
+            continue        # Cloud Foundry runs the buildpack's command for it: the web process found otherwise
+        if not isinstance(cmd, str) or not cmd.strip():
+            findings.add('cf-manifest-invalid', '%s: process %s has no command string.' % (rel, kind),
+                         'Write e.g. "command: celery -A proj worker".', rel, line)
+            return None, []
+        procs[kind] = {'command': cmd.strip(), 'source': rel, 'line': line}
+    env = app.get('env') if isinstance(app.get('env'), dict) else {}
+    return procs, sorted(str(k) for k in env)
+
+
+def _line_matching(text, pattern):
+    for number, line in enumerate(text.split('\n'), 1):
+        if re.match(pattern, line):
+            return number
+    return None
+
+
 def _plan_processes(plan, root, files, findings):
     procs = {}
     if 'leanengine.yaml' in files:
         plan['platform'] = 'leanengine'
+    manifest, manifest_env = {}, []
+    if 'manifest.yml' in files:
+        text = read_text(os.path.join(root, 'manifest.yml'), 'manifest.yml', findings)
+        manifest, manifest_env = cf_manifest(text, findings) if text is not None else ({}, [])
+        if manifest_env:
+            findings.add('cf-manifest-env',
+                         'manifest.yml sets %s for Cloud Foundry; pyfleet does not read a manifest\'s env.'
+                         % ', '.join(manifest_env),
+                         'Set them for pyfleet: pyfleet_env (and pyfleet_secrets for secrets).', 'manifest.yml',
+                         _line_matching(text, r'^\s*env\s*:'))
     if 'Procfile' in files:
         text = read_text(os.path.join(root, 'Procfile'), 'Procfile', findings)
         if text is not None:
             for name, p in parse_procfile(text, findings).items():
                 procs[name] = {'command': p['command'], 'source': 'Procfile', 'line': p['line']}
-    else:
-        web = _detect_web(root, files, findings, plan)
-        if web:
-            procs['web'] = web
+        for name, p in sorted((manifest or {}).items()):
+            if name in procs and procs[name]['command'] != p['command']:
+                findings.add('cf-manifest-command-ignored',
+                             'manifest.yml line %s runs %s as %r, the Procfile as %r; pyfleet runs the Procfile\'s '
+                             '(Cloud Foundry would run the manifest\'s).' % (p['line'], name, p['command'],
+                                                                          procs[name]['command']),
+                             'Make the two agree, or keep the command in one of them.', 'Procfile', procs[name]['line'])
+    elif manifest is not None:      # (an invalid manifest was said; nothing is guessed beside it)
+        procs.update(manifest)
+        if 'web' not in procs:
+            web = _detect_web(root, files, findings, plan)
+            if web:
+                procs['web'] = web
     release = procs.pop('release', None)
     for name, p in procs.items():
         p['name'] = name
@@ -263,7 +339,8 @@ def _detect_web(root, files, findings, plan):
         findings.add('no-web-process',
                      'pyfleet cannot tell how to start this app%s.' % (' (%s)' % '; '.join(checked) if checked else ''),
                      'Add a Procfile, e.g. "web: gunicorn myapp.wsgi" (WSGI) or "web: python app.py" (binds $PORT). '
-                     'Without one pyfleet looks, in order, for leanengine.yaml run:, wsgi.py with "application", '
+                     'Without one pyfleet looks, in order, for manifest.yml command: (Cloud Foundry), leanengine.yaml '
+                     'run:, wsgi.py with "application", '
                      'a Django manage.py with WSGI_APPLICATION, and app.py with "app".', 'Procfile')
     return None
 

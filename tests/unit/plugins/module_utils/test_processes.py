@@ -184,3 +184,82 @@ def test_nltk_txt_is_read_as_heroku_reads_it(make_plan, text, corpora, code):
 def test_nltk_txt_without_nltk_is_a_warning(make_plan):
     plan = make_plan(dict(NLTK_APP, **{'requirements.txt': 'flask==3.1.3\n', 'nltk.txt': 'punkt\n'}))
     assert plan['ok'] and plan['nltk'] is None and 'nltk-not-required' in codes(plan, 'warning')
+
+
+# ---------------------------------------------------------------- Cloud Foundry's manifest.yml
+CF_MANIFEST = '''---
+applications:
+  - name: python-sample-app
+    memory: 256M
+    command: python app.py
+    buildpacks: [python_buildpack]
+    env:
+      DD_SERVICE: python-sample-app
+      DD_API_KEY: ((DD_API_KEY))
+'''
+
+
+def test_cloud_foundry_manifest_command_is_the_web_process(make_plan):
+    plan = make_plan({'requirements.txt': 'flask\n', 'manifest.yml': CF_MANIFEST,
+                      'app.py': 'from flask import Flask\napp = Flask(__name__)\n'})
+    assert plan['web']['command'] == 'python app.py' and plan['web']['mode'] == 'command'
+    assert plan['web']['source'] == 'manifest.yml' and plan['web']['line'] == 5
+    d = finding(plan, 'cf-manifest-env')
+    assert 'DD_API_KEY, DD_SERVICE' in d['message'] and 'pyfleet_env' in d['fix'] and d['line'] == 7
+
+
+def test_cloud_foundry_processes(make_plan):
+    manifest = ('applications:\n- name: shop\n  processes:\n  - type: web\n    command: gunicorn shop.wsgi\n'
+                '  - type: worker\n    command: celery -A shop worker\n  - type: clock\n')
+    plan = make_plan({'requirements.txt': 'gunicorn\n', 'manifest.yml': manifest})
+    assert plan['ok'], plan['errors']
+    assert set(plan['processes']) == {'web', 'worker'}
+    assert plan['web']['wsgi_app'] == 'shop.wsgi' and plan['web']['line'] == 4
+    assert plan['processes']['worker']['command'] == 'celery -A shop worker'
+    assert plan['processes']['worker']['source'] == 'manifest.yml' and plan['processes']['worker']['line'] == 6
+
+
+def test_a_manifest_without_a_web_command_falls_through_to_the_app(make_plan):
+    plan = make_plan(with_files(**{'manifest.yml': 'applications:\n- name: shop\n  memory: 128M\n'}))
+    assert plan['ok'] and plan['web']['source'] == 'wsgi.py'
+
+
+def test_a_manifest_that_is_not_cloud_foundrys_is_left_alone(make_plan):
+    plan = make_plan(with_files(**{'manifest.yml': 'version: 2\nfiles: [a, b]\n'}))
+    assert plan['ok'] and plan['web']['source'] == 'wsgi.py' and not [c for c in codes(plan) if c.startswith('cf-')]
+
+
+@pytest.mark.parametrize('text,line', [
+    ('applications:\n- name: x\n  command: [python, app.py\n', 3),
+    ('applications:\n- name: x\n  command: ""\n', 3),
+    ('applications:\n- name: x\n  processes:\n  - type: my web\n    command: a\n', 4),
+])
+def test_a_bad_manifest_is_an_error_with_its_line(make_plan, text, line):
+    plan = make_plan(with_files(**{'manifest.yml': text}))
+    d = finding(plan, 'cf-manifest-invalid')
+    assert d['line'] == line and d['file'] == 'manifest.yml' and not plan['ok']
+
+
+def test_the_procfile_wins_over_a_differing_manifest_with_a_warning(make_plan):
+    plan = make_plan(with_files(**{'Procfile': 'web: gunicorn wsgi:application\n',
+                                   'manifest.yml': 'applications:\n- name: x\n  command: python app.py\n'}))
+    assert plan['ok'] and plan['web']['source'] == 'Procfile'
+    d = finding(plan, 'cf-manifest-command-ignored')
+    assert "'python app.py'" in d['message'] and d['file'] == 'Procfile' and d['line'] == 1
+
+
+def test_several_applications_deploy_the_first(make_plan):
+    manifest = 'applications:\n- name: one\n  command: gunicorn wsgi:application\n- name: two\n  command: python b.py\n'
+    plan = make_plan(with_files(**{'manifest.yml': manifest}))
+    assert plan['web']['command'] == 'gunicorn wsgi:application'
+    assert 'one' in finding(plan, 'cf-manifest-several-apps')['message']
+
+
+def test_the_tasks_warnings_name_the_file_and_line(rules, tmp_path):
+    from helpers import CATALOGUE, INSTALLABLE, write_tree
+    app = write_tree(tmp_path / 'app', with_files(**{'manifest.yml': CF_MANIFEST}))
+    p = {k: v.get('default') for k, v in rules.ARGUMENT_SPEC.items()}
+    p.update(src=app, catalogue_file=CATALOGUE, available_versions=list(INSTALLABLE), today='2026-11-22')
+    res = rules.run_task(p)
+    assert not res.get('failed'), res
+    assert any(w.startswith('manifest.yml:7: [cf-manifest-env] ') and 'Fix: ' in w for w in res['warnings']), res['warnings']

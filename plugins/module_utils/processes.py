@@ -363,7 +363,4 @@ def _module_entry(root, files, filename, attr, checked, findings):
 
 
 def _line_of(text, key):
-    for number, line in enumerate(text.split('\n'), 1):
-        if re.match(r'^%s\s*:' % re.escape(key), line):
-            return number
-    return None
+    return _line_matching(text, r'^%s\s*:' % re.escape(key))

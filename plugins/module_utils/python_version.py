@@ -85,6 +85,12 @@ _CONTROL_NAMES = {0x00: 'NULL', 0x07: 'BELL', 0x08: 'BACKSPACE', 0x1b: 'ESCAPE',
                   0x7f: 'DELETE', 0x85: 'NEXT LINE'}
 
 
+def installable_minors(catalogue, today, have):
+    """The supported minors (newest first) with a patch in ``have`` (the versions that can be installed);
+    every supported minor when ``have`` is None (pyfleet does not know)."""
+    return [m for m in supported_minors(catalogue, today) if have is None or _in_minor(have, m)]
+
+
 def invisible_characters(line):
     """Characters in ``line`` a person cannot see or tell from a space: control and format characters, and
     any space but the ASCII one and the tab, each named with its column, e.g. 'U+200B ZERO WIDTH SPACE
@@ -220,9 +226,7 @@ def resolve_python(spec, catalogue, today, available=None, known=None, allow_eol
     m = _SPEC_RE.match(str(spec).strip())
     have = versions_from_listing(available) if available is not None else None
     known = versions_from_listing(known) if known is not None else have
-    supported = supported_minors(catalogue, today)
-    if have is not None:
-        supported = [s for s in supported if _in_minor(have, s)]
+    supported = installable_minors(catalogue, today, have)
     listed = ', '.join(supported) if supported else 'none can be installed here'
     have_text = ', '.join(have) if have else 'nothing'
     if not m:
@@ -333,7 +337,7 @@ def newest_minor_of(major, catalogue, today, available, findings, source=None, l
                      'Pin "%s.N" in runtime.txt, or give the plan pyenv\'s definitions (app_plan_pyenv_checkout) or '
                      'the list (app_plan_available_versions).' % major, source, line)
         return None
-    supported = [m for m in supported_minors(catalogue, today) if _in_minor(have, m)]
+    supported = installable_minors(catalogue, today, have)
     for minor in supported:
         if minor.split('.')[0] == str(major):
             return minor
@@ -387,14 +391,12 @@ def resolve_default_python(catalogue, today, default=None, available=None, findi
     if available is not None:
         have = versions_from_listing(available)
         if not _in_minor(have, minor):
-            for cand in supported_minors(catalogue, today):
-                if _in_minor(have, cand):
-                    findings.add('python-version-default',
-                                 'No runtime.txt or .python-version; the default %s cannot be installed here, so the '
-                                 'newest supported minor that can, %s, is used.' % (minor, cand),
-                                 'Pin a version in .python-version (e.g. "%s") to make the choice explicit.' % cand)
-                    minor = cand
-                    break
+            for cand in installable_minors(catalogue, today, have)[:1]:
+                findings.add('python-version-default',
+                             'No runtime.txt or .python-version; the default %s cannot be installed here, so the '
+                             'newest supported minor that can, %s, is used.' % (minor, cand),
+                             'Pin a version in .python-version (e.g. "%s") to make the choice explicit.' % cand)
+                minor = cand
     res = resolve_python(minor, catalogue, today, available=available, findings=findings,
                          source=None, is_default=True, **kwargs)
     if res:

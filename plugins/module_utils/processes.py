@@ -216,11 +216,12 @@ def cf_manifest(text, findings, rel='manifest.yml'):
     procs = {}
     command = app.get('command', data.get('command'))
     if command is not None:
+        line = _line_matching(text, r'^\s*-?\s*command\s*:')
         if not isinstance(command, str) or not command.strip():
             findings.add('cf-manifest-invalid', '%s: command must be a command string.' % rel,
-                         'Write e.g. "command: gunicorn app:app".', rel, _line_matching(text, r'^\s*-?\s*command\s*:'))
+                         'Write e.g. "command: gunicorn app:app".', rel, line)
             return None, []
-        procs['web'] = {'command': command.strip(), 'source': rel, 'line': _line_matching(text, r'^\s*-?\s*command\s*:')}
+        procs['web'] = {'command': command.strip(), 'source': rel, 'line': line}
     for proc in app.get('processes') or []:
         kind = proc.get('type') if isinstance(proc, dict) else None
         line = _line_matching(text, r'^\s*-?\s*type\s*:\s*[\'"]?%s\b' % re.escape(str(kind)))

@@ -15,7 +15,8 @@ description:
     message, as lines. It says that O(step) failed and how, what serves now (by whether O(current) is there), the
     last O(tail) lines of its standard output and of its standard error, and a hint when the output matches one.
   - A failed step's output is in that message only; the result does not carry it again. A step that succeeded
-    returns its output as O(ignore:stdout) and O(ignore:stderr).
+    returns its output's last lines as O(ignore:stdout) and O(ignore:stderr). However much the step prints, only
+    those last lines are held, on the host and on the controller; every line goes to the journal (O(journal)).
   - For a long step, O(heartbeat) prints a line every so many seconds while it runs (C(async) and C(poll) work
     too, but then ansible-core prints a failure's message twice).
 version_added: "1.1.0"
@@ -72,9 +73,36 @@ options:
         type: list
         elements: str
   tail:
-    description: How many of the last lines of each output stream a failure shows.
+    description:
+      - How many of the last lines of each output stream are kept (a failure shows them, a success returns them). The
+        output is read as it comes and only these are held, never the whole of it.
     type: int
     default: 40
+  tail_bytes:
+    description: At most this many bytes of each stream's last lines are kept (each line at most 4096 characters).
+    type: int
+    default: 65536
+  timeout:
+    description:
+      - Seconds the step may take; 0 for no limit. A C(systemd-run) command line gets C(RuntimeMaxSec=) on its unit, so
+        systemd stops the step by itself at the limit even when the deploy that started it is gone; past it the module
+        also stops O(unit). The failure names the step and O(timeout_setting).
+    type: int
+    default: 0
+  timeout_setting:
+    description: The setting a timed-out step's message tells to raise.
+    type: str
+    default: pyfleet_step_timeout
+  unit:
+    description: The unit the step runs as (C(systemd-run --unit=)); stopped when the step runs past O(timeout).
+    type: str
+    default: ""
+  journal:
+    description:
+      - The syslog identifier every line of the output goes to the journal under (C(journalctl -t)); empty takes
+        O(unit)'s name without C(.service), and with no unit the output goes nowhere else.
+    type: str
+    default: ""
   changed:
     description: Whether the step counts as a change when it runs.
     type: bool
@@ -130,6 +158,10 @@ msg:
   description: The failure, as lines (see the description).
   returned: failure
   type: str
+timed_out:
+  description: Whether the step ran past O(timeout) and was stopped.
+  returned: failure
+  type: bool
 '''
 
 from ansible.module_utils.basic import AnsibleModule

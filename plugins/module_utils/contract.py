@@ -73,7 +73,35 @@ ARGUMENT_SPEC = dict(
     web_port=dict(type='int', default=8000),
     process_counts=dict(type='dict', default={}),
     import_check=dict(type='bool', default=True),
+    keep=dict(type='int', default=5),
+    step_timeout=dict(type='int', default=1800),
 )
+
+# a web instance's port: unprivileged (a sandboxed app may not bind below 1024, and nginx, ssh and the host's own
+# services live there), with the next one free for the second instance
+PORT_RANGE = (1024, 65534)
+
+
+def check_inputs(p, findings):
+    """The project inputs the contract judges before any host is touched: each bad one is an error naming it."""
+    port = int(p['web_port'])
+    if not PORT_RANGE[0] <= port <= PORT_RANGE[1]:
+        findings.add('input-invalid',
+                     'pyfleet_web_port is %d: the web instances listen on it and on the next port, which must both lie '
+                     'between %d and %d (below 1024 are the host\'s own services: ssh on 22, nginx on 80 and 443).'
+                     % (port, PORT_RANGE[0], PORT_RANGE[1] + 1),
+                     'Set pyfleet_web_port to a free port of that range, e.g. 8000 (the default), and give each app on a '
+                     'host its own pair.')
+    if int(p['keep']) < 1:
+        findings.add('input-invalid',
+                     'pyfleet_keep is %d: the clean-up would delete every release a rollback could go back to.'
+                     % int(p['keep']),
+                     'Set pyfleet_keep to 1 or more (the live release counts as one; the newest retired release is '
+                     'always kept as well).')
+    if int(p['step_timeout']) < 1:
+        findings.add('input-invalid',
+                     'pyfleet_step_timeout is %d: every build step would be stopped at once.' % int(p['step_timeout']),
+                     'Set pyfleet_step_timeout to the seconds a build step may take (1800 by default).')
 
 
 def default_name(src):
@@ -211,6 +239,7 @@ def derive(plan, p, env, findings):
                      % (name, '' if p['name'] else ' (from the source directory\'s name)'),
                      'Set one of lower case letters, digits and "-", starting with a letter, at most 31 characters: '
                      '-e app_name=NAME.')
+    check_inputs(p, findings)
     unit = 'pyfleet-%s' % name
     plan['layout'] = layout(name, p['apps_root'], p['config_root'], p['release_cache'])
 

@@ -17,6 +17,7 @@ CODES = {
     # app shape
     'src-missing': ('error', 'The app source directory does not exist or is not a directory.'),
     'app-name-invalid': ('error', 'The app name (given, or the source directory\'s) cannot name an account, paths and units.'),
+    'input-invalid': ('error', 'A project input (pyfleet_web_port, pyfleet_keep, pyfleet_step_timeout) has a value pyfleet cannot use.'),
     'not-python-app': ('error', 'No Python package manager file was found in the app root.'),
     'misspelled-file': ('error', 'A file that looks like a platform file has the wrong name, so it would be ignored.'),
     'misspelled-file-ignored': ('error', 'A misspelled copy of a platform file sits beside the real one; which one was meant is unclear.'),

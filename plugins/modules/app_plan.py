@@ -138,13 +138,23 @@ options:
     type: dict
     default: {}
   web_port:
-    description: The web instance's port (C($PORT)); gunicorn's socket is named by it.
+    description:
+      - The web instance's port (C($PORT)); gunicorn's socket is named by it. The second instance takes the next one.
+      - Both must lie between 1024 and 65535.
     type: int
     default: 8000
   process_counts:
     description: 'Instances of each non-web process, e.g. C({worker: 2}); a process not listed runs once.'
     type: dict
     default: {}
+  keep:
+    description: C(pyfleet_keep), judged here (1 or more) before any host is touched.
+    type: int
+    default: 5
+  step_timeout:
+    description: C(pyfleet_step_timeout), judged here (1 or more) before any host is touched.
+    type: int
+    default: 1800
   import_check:
     description: Import the WSGI app before the switch (a build step).
     type: bool

@@ -207,3 +207,15 @@ def test_the_config_a_procfile_names_with_c_is_the_one_read(rules, tmp_path):
     files = dict(FLASK, **{'Procfile': 'web: gunicorn -c config/gunicorn.py wsgi:application\n',
                            'config/gunicorn.py': 'reuse_port = True\n'})
     assert plan_of(rules, write_tree(tmp_path / 'shop', files))['web']['bind'] == 'tcp'
+
+
+def test_inputs_that_cannot_work_are_errors_that_name_them(rules, tmp_path):
+    src = write_tree(tmp_path / 'shop', FLASK)
+    for kw, said in ((dict(web_port=80), 'pyfleet_web_port is 80'), (dict(web_port=22), 'pyfleet_web_port is 22'),
+                     (dict(web_port=65535), 'pyfleet_web_port is 65535'), (dict(keep=0), 'pyfleet_keep is 0'),
+                     (dict(step_timeout=0), 'pyfleet_step_timeout is 0')):
+        plan = plan_of(rules, src, **kw)
+        assert codes(plan, 'error') == ['input-invalid'], kw
+        assert plan['errors'][0]['message'].startswith(said)
+    assert plan_of(rules, src, web_port=1024, keep=1, step_timeout=1)['ok']
+    assert plan_of(rules, src, web_port=65534)['ok']

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A release's life on a host, in one place: its marks, its state, and which releases a clean-up removes.
+
+A release is a directory ``releases/<id>``; root's marks beside it in ``state/`` say how far it got:
+
+  <id>.checked   it passed its build steps (only then may it be switched to)
+  <id>.failed    a build step or its health gate failed (a rerun checks it again)
+  <id>.config/   it was live: the snapshot of its configuration, which a rollback puts back
+
+Its state, read from those and from where ``current`` points:
+
+  live      current points at it
+  failed    marked failed
+  retired   it was live (a snapshot) and is checked: a rollback may go back to it
+  checked   checked, never live
+  built     none of these: unpacked, or cut off half-way
+
+The clean-up after a healthy deploy (``prune``) counts only releases that were live: it keeps the live one
+and the newest ``keep`` - 1 retired ones, and never the newest retired one (the rollback target), whatever
+``keep`` is. Releases that were never live (failed, built, checked) are removed, except those a web
+instance's link points at and the one being deployed. Virtualenvs no kept release uses go with them, and so
+do the marks of every release that is gone.
+
+Plain Python (the standard library): the module pyfleet.deploy.app_releases runs it on the host in one
+round-trip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+MARKS = ('checked', 'failed', 'config')
+
+ARGUMENT_SPEC = dict(
+    action=dict(type='str', choices=['look', 'prune'], default='look'),
+    releases=dict(type='path', required=True),
+    state=dict(type='path', required=True),
+    current=dict(type='path', required=True),
+    venvs=dict(type='path', default=''),
+    slots=dict(type='path', default=''),
+    keep=dict(type='int', default=5),
+    protect=dict(type='list', elements='path', default=[]),
+)
+
+
+def state_of(rid, marks, live):
+    """The state of release ``rid`` from the names of the marks in state/ and the live release's id."""
+    if rid == live:
+        return 'live'
+    if rid + '.failed' in marks:
+        return 'failed'
+    if rid + '.config' in marks and rid + '.checked' in marks:
+        return 'retired'
+    if rid + '.checked' in marks:
+        return 'checked'
+    return 'built'
+
+
+def _link_id(path):
+    try:
+        return os.path.basename(os.readlink(path).rstrip('/'))
+    except OSError:
+        return ''
+
+
+def _python(release):
+    try:
+        with open(os.path.join(release, '.venv', '.pyfleet-lock.json')) as fh:
+            return str(json.load(fh).get('python') or '-')
+    except (OSError, ValueError, AttributeError):
+        return '-'
+
+
+def look(p):
+    """Every release on the host, newest first: id, created (UTC), mtime, state, was_live, python, lock_key,
+    live; and the marks in state/."""
+    try:
+        names = sorted(n for n in os.listdir(p['releases']) if os.path.isdir(os.path.join(p['releases'], n)))
+    except OSError:
+        names = []
+    try:
+        marks = set(os.listdir(p['state']))
+    except OSError:
+        marks = set()
+    live = _link_id(p['current'])
+    rows = []
+    for rid in names:
+        path = os.path.join(p['releases'], rid)
+        mtime = os.lstat(path).st_mtime
+        rows.append({'id': rid, 'path': path, 'mtime': mtime,
+                     'created': time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(mtime)),
+                     'state': state_of(rid, marks, live), 'was_live': rid == live or rid + '.config' in marks,
+                     'python': _python(path), 'lock_key': _link_id(os.path.join(path, '.venv')) or '-',
+                     'live': rid == live})
+    rows.sort(key=lambda r: (r['mtime'], r['id']), reverse=True)
+    return rows, marks
+
+
+def slot_targets(slots_dir):
+    """The release ids the web instances' links point at."""
+    try:
+        return {_link_id(os.path.join(slots_dir, n)) for n in os.listdir(slots_dir)} - {''}
+    except OSError:
+        return set()
+
+
+def to_remove(rows, keep, protected=()):
+    """The ids a clean-up removes from ``rows`` (newest first): of the releases that were live, all but the live
+    one and the newest ``keep`` - 1 retired ones (at least one); every release that was never live, except the
+    ``protected`` ids (the one being deployed, the ones a web instance runs)."""
+    if keep < 1:
+        raise ValueError('pyfleet_keep is %d: it must be 1 or more (the live release counts as one; the newest '
+                         'retired release is always kept too, as the rollback target)' % keep)
+    retired = [r['id'] for r in rows if r['was_live'] and not r['live']]
+    kept = set(r['id'] for r in rows if r['live']) | set(retired[:max(keep - 1, 1)]) | set(protected)
+    return [r['id'] for r in rows if r['id'] not in kept]
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def prune(p, check_mode=False):
+    """Remove what ``to_remove`` says, the marks of every release that is gone, and the virtualenvs no kept
+    release uses. The marks go first: a mark without its release would skip the checks of a release that is
+    packed again later with the same id."""
+    rows, marks = look(p)
+    protected = {os.path.basename(x.rstrip('/')) for x in p['protect']} | slot_targets(p['slots'])
+    gone = to_remove(rows, p['keep'], protected)
+    ids = {r['id'] for r in rows}
+    kept = ids - set(gone)
+    stale = sorted(m for m in marks if m.rsplit('.', 1)[-1] in MARKS and m.rsplit('.', 1)[0] not in kept)
+    used = {_link_id(os.path.join(p['releases'], rid, '.venv')) for rid in kept} - {''}
+    try:
+        venvs = sorted(n for n in os.listdir(p['venvs']) if os.path.isdir(os.path.join(p['venvs'], n))
+                       and n not in used) if p['venvs'] else []
+    except OSError:
+        venvs = []
+    if not check_mode:
+        for mark in stale:
+            _remove(os.path.join(p['state'], mark))
+        for rid in gone:
+            _remove(os.path.join(p['releases'], rid))
+        for key in venvs:
+            _remove(os.path.join(p['venvs'], key))
+    return dict(changed=bool(stale or gone or venvs), removed=gone, removed_marks=stale, removed_venvs=venvs,
+                kept=sorted(kept))
+
+
+def run_task(p, check_mode=False):
+    """The module's result for validated parameters ``p``."""
+    if p['action'] == 'look':
+        rows, marks = look(p)
+        return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))
+                                             for r in rows])
+    if p['keep'] < 1:
+        return dict(failed=True, msg='pyfleet: pyfleet_keep is %d; it must be 1 or more. The live release counts '
+                                     'as one, and the newest retired one is always kept as the rollback target.'
+                                     % p['keep'])
+    return prune(p, check_mode)

@@ -1,0 +1,129 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: app_releases
+short_description: An app's releases on a host - their states in one look, and the clean-up after a healthy deploy
+description:
+  - Reads every release of an app on the host in one round-trip (module_utils/releases.py owns a release's life)
+    - its id, when it was created, its state (C(live), C(failed), C(retired), C(checked) or C(built)), whether it
+    was ever live, its Python and its virtualenv's lock key.
+  - With O(action=prune), after a healthy deploy, removes the releases beyond O(keep). Only releases that were live
+    count - the live one and the newest O(keep) - 1 retired ones are kept, and the newest retired one (the rollback
+    target) always. Releases that were never live (failed, cut off half-way, checked but never switched to) are
+    removed, except O(protect) and the ones a web instance's link in O(slots) points at. Then the marks of every
+    release that is gone, and the virtualenvs in O(venvs) no kept release uses.
+version_added: "1.2.0"
+author: pyfleet contributors
+options:
+  action:
+    description: C(look) reads the releases; C(prune) removes what is not kept.
+    type: str
+    choices: [look, prune]
+    default: look
+  releases:
+    description: The app's releases directory (the plan's C(layout.releases)).
+    type: path
+    required: true
+  state:
+    description: Where the releases' marks are (the plan's C(layout.state)).
+    type: path
+    required: true
+  current:
+    description: The live release's link (the plan's C(layout.current)).
+    type: path
+    required: true
+  venvs:
+    description: The app's virtualenvs directory; with C(prune), those no kept release uses are removed.
+    type: path
+    default: ""
+  slots:
+    description: The web instances' links (the plan's C(layout.slots)); a release one points at is never removed.
+    type: path
+    default: ""
+  keep:
+    description: How many releases that were live to keep, the live one included; 1 or more.
+    type: int
+    default: 5
+  protect:
+    description: Releases never removed (the one being deployed).
+    type: list
+    elements: path
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description: Says what a clean-up would remove, and removes nothing.
+  diff_mode:
+    support: none
+    description: Nothing to show a diff of.
+'''
+
+EXAMPLES = r'''
+- name: Read the releases
+  pyfleet.deploy.app_releases:
+    releases: /srv/shop/releases
+    state: /srv/shop/state
+    current: /srv/shop/current
+  register: shop_releases
+
+- name: Keep three releases that were live
+  pyfleet.deploy.app_releases:
+    action: prune
+    releases: /srv/shop/releases
+    state: /srv/shop/state
+    current: /srv/shop/current
+    venvs: /srv/shop/venvs
+    slots: /srv/shop/slots
+    keep: 3
+    protect: [/srv/shop/releases/5346d4e22832]
+'''
+
+RETURN = r'''
+releases:
+  description: With C(look), every release, newest first - id, created (UTC), state, was_live, python, lock_key, live.
+  returned: action is look
+  type: list
+  elements: dict
+removed:
+  description: The releases removed (or, in check mode, that would be).
+  returned: action is prune
+  type: list
+  elements: str
+removed_marks:
+  description: The marks removed with them (and those of releases already gone).
+  returned: action is prune
+  type: list
+  elements: str
+removed_venvs:
+  description: The virtualenvs removed, which no kept release uses.
+  returned: action is prune
+  type: list
+  elements: str
+kept:
+  description: The releases kept.
+  returned: action is prune
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils.releases import ARGUMENT_SPEC, run_task
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = run_task(module.params, module.check_mode)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,125 @@
+"""A release's life on a host (module_utils/releases.py): its states, and what a clean-up keeps."""
+import os
+
+import pytest
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import releases
+
+
+@pytest.mark.parametrize('marks,live,state', [
+    ((), 'a', 'live'),
+    (('a.failed', 'a.config', 'a.checked'), 'a', 'live'),
+    (('a.failed',), '', 'failed'),
+    (('a.failed', 'a.config', 'a.checked'), '', 'failed'),
+    (('a.config', 'a.checked'), 'b', 'retired'),
+    (('a.config',), 'b', 'built'),          # a snapshot but its checks were taken away: not a rollback target
+    (('a.checked',), 'b', 'checked'),
+    ((), 'b', 'built'),
+])
+def test_the_state_of_a_release(marks, live, state):
+    assert releases.state_of('a', set(marks), live) == state
+
+
+def rows(spec):
+    """Rows newest first from 'id:state' words; L marks the live one, R one that was live."""
+    out = []
+    for word in spec.split():
+        rid, _, kind = word.partition(':')
+        out.append({'id': rid, 'live': kind == 'L', 'was_live': kind in ('L', 'R')})
+    return out
+
+
+@pytest.mark.parametrize('spec,keep,protected,removed', [
+    # only releases that were live count: four failed deploys and a good one keep the rollback target
+    ('g:L f4 f3 f2 f1 a:R', 2, (), ['f4', 'f3', 'f2', 'f1']),
+    ('g:L f4 f3 f2 f1 a:R', 5, (), ['f4', 'f3', 'f2', 'f1']),
+    # keep counts the live one; the rest are the newest retired ones
+    ('e:L d:R c:R b:R a:R', 3, (), ['b', 'a']),
+    ('e:L d:R c:R b:R a:R', 5, (), []),
+    # keep 1: the newest retired one stays anyway (a rollback target)
+    ('e:L d:R c:R', 1, (), ['c']),
+    # what a web instance runs, and the release being deployed, are never removed
+    ('e:L x d:R c:R', 1, ('c', 'x'), []),
+    # a first deploy: the live one only
+    ('a:L', 1, (), []),
+    # no live release (a cut-off first deploy): the half-built ones go, the protected one stays
+    ('b a', 3, ('b',), ['a']),
+])
+def test_what_a_clean_up_removes(spec, keep, protected, removed):
+    assert releases.to_remove(rows(spec), keep, protected) == removed
+
+
+def test_keep_below_one_is_refused():
+    with pytest.raises(ValueError, match='pyfleet_keep is 0'):
+        releases.to_remove(rows('a:L'), 0)
+    res = releases.run_task(dict(params('/nonexistent'), action='prune', keep=0))
+    assert res['failed'] and 'pyfleet_keep is 0; it must be 1 or more' in res['msg']
+
+
+def params(root, **kw):
+    p = {k: v.get('default') for k, v in releases.ARGUMENT_SPEC.items()}
+    p.update(releases=root + '/releases', state=root + '/state', current=root + '/current', venvs=root + '/venvs',
+             slots=root + '/slots')
+    p.update(kw)
+    return p
+
+
+def make(tmp_path, spec):
+    """An app's tree: releases newest first from 'id:kind:venv' words (kind L live, R retired, F failed, C
+    checked, B built), each with its .venv link; the slots and current links."""
+    root = str(tmp_path)
+    for d in ('releases', 'state', 'venvs', 'slots'):
+        os.makedirs(os.path.join(root, d))
+    words = spec.split()
+    for n, word in enumerate(words):
+        rid, kind, venv = word.split(':')
+        path = os.path.join(root, 'releases', rid)
+        os.makedirs(path)
+        os.makedirs(os.path.join(root, 'venvs', venv), exist_ok=True)
+        os.symlink(os.path.join(root, 'venvs', venv), os.path.join(path, '.venv'))
+        t = 1700000000 + (len(words) - n) * 60
+        os.utime(path, (t, t))
+        marks = {'L': ['checked', 'config'], 'R': ['checked', 'config'], 'F': ['failed'], 'C': ['checked'],
+                 'B': []}[kind]
+        for mark in marks:
+            target = os.path.join(root, 'state', rid + '.' + mark)
+            if mark == 'config':
+                os.makedirs(target)
+            else:
+                open(target, 'w').close()
+        if kind == 'L':
+            os.symlink(path, os.path.join(root, 'current'))
+    return root
+
+
+def test_look_reads_every_release_newest_first(tmp_path):
+    root = make(tmp_path, 'g:L:v2 f:F:v2 b:B:v2 c:C:v1 a:R:v1')
+    with open(os.path.join(root, 'venvs', 'v2', '.pyfleet-lock.json'), 'w') as fh:
+        fh.write('{"python": "3.13.9"}')
+    res = releases.run_task(params(root))
+    assert [(r['id'], r['state'], r['was_live'], r['live']) for r in res['releases']] == [
+        ('g', 'live', True, True), ('f', 'failed', False, False), ('b', 'built', False, False),
+        ('c', 'checked', False, False), ('a', 'retired', True, False)]
+    assert res['releases'][0]['python'] == '3.13.9' and res['releases'][0]['lock_key'] == 'v2'
+    assert res['releases'][-1]['python'] == '-' and res['releases'][-1]['created'] == '2023-11-14 22:14:20'
+    assert not res['changed']
+
+
+def test_prune_removes_releases_their_marks_and_their_virtualenvs_and_check_mode_removes_nothing(tmp_path):
+    root = make(tmp_path, 'h:L:v3 f2:F:v4 f1:F:v4 c:R:v2 b:R:v1 a:R:v1')
+    open(os.path.join(root, 'state', 'gone.checked'), 'w').close()   # a mark whose release is gone
+    os.symlink(os.path.join(root, 'releases', 'c'), os.path.join(root, 'slots', '8001'))
+    before = sorted(os.listdir(os.path.join(root, 'releases')))
+    dry = releases.prune(params(root, keep=2), check_mode=True)
+    assert dry['changed'] and dry['removed'] == ['f2', 'f1', 'b', 'a']
+    assert sorted(os.listdir(os.path.join(root, 'releases'))) == before
+    res = releases.run_task(params(root, action='prune', keep=2, protect=[root + '/releases/h']))
+    assert res['removed'] == ['f2', 'f1', 'b', 'a'] and res['removed_venvs'] == ['v1', 'v4']
+    assert res['removed_marks'] == ['a.checked', 'a.config', 'b.checked', 'b.config', 'f1.failed', 'f2.failed',
+                                    'gone.checked']
+    assert sorted(os.listdir(os.path.join(root, 'releases'))) == ['c', 'h']
+    assert sorted(os.listdir(os.path.join(root, 'venvs'))) == ['v2', 'v3']
+    assert sorted(os.listdir(os.path.join(root, 'state'))) == ['c.checked', 'c.config', 'h.checked', 'h.config']
+    # a second run has nothing to do
+    again = releases.run_task(params(root, action='prune', keep=2))
+    assert not again['changed'] and again['removed'] == []

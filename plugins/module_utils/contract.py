@@ -43,7 +43,8 @@ SCHEMA = {
                        'controller.'),
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
-                     "port, socket and upstream are the first's."),
+                     "port, socket and upstream are the first's; listens: it listens on its ports itself (a command, "
+                     'or gunicorn with reuse_port), not on a unix socket.'),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
     'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
                       'templates (the unit files).'),
@@ -266,7 +267,9 @@ def derive(plan, p, env, findings):
         # blue/green: two web instances, on the port and the next one; a release starts on the idle one,
         # is checked there, and only then does nginx switch to it
         web['slots'] = [_web_slot(unit, web.get('mode') if web.get('bind') != 'tcp' else 'tcp', n) for n in (port, port + 1)]
-        web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'])
+        web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'],
+                   # it listens on its ports itself (not on a unix socket): they must be its alone on a host
+                   listens=web['slots'][0]['socket'] is None)
     counts = p['process_counts'] or {}
     others = []
     for proc in plan['processes']:

@@ -33,7 +33,7 @@ import os
 import subprocess
 import time
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import health, report, slots
+from ansible_collections.pyfleet.deploy.plugins.module_utils import health, ports, report, slots
 
 ARGUMENT_SPEC = dict(
     health.CHECK_SPEC,
@@ -114,6 +114,10 @@ class Host:
 
     def journal(self, unit, lines):
         return health.journal(unit, lines)
+
+    def port_holders(self, port):
+        """Who listens on TCP ``port`` (module_utils/ports.py): [{pid, command, unit}]."""
+        return ports.holders(port)
 
     def sleep(self, seconds):
         time.sleep(seconds)
@@ -209,6 +213,23 @@ class Cutover:
         if enabled == 'enabled':
             self._do('disable', unit)
 
+    def _foreign(self, inst):
+        """The listeners on a port instance's port that are not in its own unit."""
+        if inst.get('socket') or not inst.get('port'):
+            return []
+        return [h for h in self.host.port_holders(int(inst['port'])) if h['unit'] != inst['unit']]
+
+    def _own_port(self, inst, outcome, when):
+        """A port instance's port is listened on by its own unit alone: no other process (another app, a
+        squatter that bound it first) ever answers for it, to the health gate or to nginx."""
+        foreign = self._foreign(inst)
+        if foreign:
+            raise Failed(report.compose(
+                'pyfleet: port %s, which %s listens on, is taken by %s %s. pyfleet never sends a request to a listener '
+                'that is not the instance\'s own.' % (inst['port'], inst['unit'],
+                                                      ', '.join(ports.describe(h) for h in foreign), when),
+                outcome, 'Stop what holds it, or give the app ports of its own (pyfleet_web_port), and deploy again.'))
+
     def _ask(self, url, unix_socket, journal_unit, outcome):
         p = self.p
         q = dict(url=url + p['health_path'], unix_socket=unix_socket or None, host=p['host'],
@@ -258,6 +279,7 @@ class Cutover:
             os.makedirs(p['slots_dir'], mode=0o755, exist_ok=True)
             if point(slot, p['release_dir']):
                 self.done.append('pointed %s at %s' % (slot, p['release_dir']))
+            self._own_port(inst, outcome, 'before it started')
             rc, out = self.host.systemctl('restart', inst['unit'])
             self.done.append('restart %s' % inst['unit'])
             self.changed = True
@@ -267,6 +289,7 @@ class Cutover:
                     outcome, ['Last journal lines (%s):' % inst['unit']]
                     + self.host.journal(inst['unit'], p['journal_lines']).splitlines()))
             self._ask(inst['url'], inst.get('socket'), inst['unit'], outcome)
+            self._own_port(inst, outcome, 'beside it')
             try:
                 with open(p['upstream_conf']) as fh:
                     before = fh.read()
@@ -316,9 +339,10 @@ class Cutover:
         if inst.get('unit'):
             started = self._run_at_boot(inst['unit'], states) or started
             if not self.switch and (started or p['check_instance']):
-                self._ask(inst['url'], inst.get('socket'), inst['unit'],
-                          'The live release, %s, was started again, and it does not answer; there is no other checked '
-                          'release running to fall back to.' % os.path.basename(release.rstrip('/')))
+                again = ('The live release, %s, was started again, and it does not answer; there is no other checked '
+                         'release running to fall back to.' % os.path.basename(release.rstrip('/')))
+                self._ask(inst['url'], inst.get('socket'), inst['unit'], again)
+                self._own_port(inst, again, 'beside it')
             if not self.switch and p['site_url'] and p['check_site']:
                 self._ask(p['site_url'], None, inst['unit'],
                           'nginx changed, and the live release, %s, does not answer through it.'

@@ -171,6 +171,7 @@ def test_a_command_web_process_is_proxied_on_loopback_and_not_import_checked(rul
     assert [(slot['upstream'], slot['url'], slot['socket']) for slot in plan['web']['slots']] == [
         ('127.0.0.1:8300', 'http://127.0.0.1:8300', None), ('127.0.0.1:8301', 'http://127.0.0.1:8301', None)]
     assert plan['build']['import_check'] is None
+    assert plan['web']['listens'] is True
 
 
 def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
@@ -194,7 +195,7 @@ def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
 def test_a_gunicorn_config_with_reuse_port_gets_a_loopback_port(rules, tmp_path, conf, bind):
     files = dict(FLASK, **({'gunicorn.conf.py': conf} if conf else {}))
     plan = plan_of(rules, write_tree(tmp_path / 'shop', files), web_port=8100)
-    assert plan['web']['bind'] == bind
+    assert plan['web']['bind'] == bind and plan['web']['listens'] is (bind == 'tcp')
     slot = plan['web']['slots'][1]
     if bind == 'tcp':
         assert (slot['upstream'], slot['url'], slot['socket']) == ('127.0.0.1:8101', 'http://127.0.0.1:8101', None)

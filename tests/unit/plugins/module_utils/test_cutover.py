@@ -69,6 +69,12 @@ class FakeHost:
     def journal(self, unit, lines):
         return 'Traceback (most recent call last):\nRuntimeError: boom in %s' % unit
 
+    listeners = {}      # port -> [{pid, command, unit}]: who listens on it
+
+    def port_holders(self, port):
+        self.log.append('holders %d' % port)
+        return self.listeners.get(port, [])
+
     def sleep(self, seconds):
         self.now += seconds
 
@@ -270,3 +276,49 @@ def test_with_none_live_the_release_starts_on_an_instance_that_is_not_running(ap
     host = FakeHost(active={BLUE}, enabled={BLUE})
     res = cutover.run_task(params(app), host)
     assert res['switched'] and res['instance'] == GREEN
+
+
+TCP = [{'port': 8000, 'unit': BLUE, 'url': 'http://127.0.0.1:8000', 'socket': None},
+       {'port': 8001, 'unit': GREEN, 'url': 'http://127.0.0.1:8001', 'socket': None}]
+SQUATTER = {'pid': 4242, 'command': 'python3', 'unit': 'pyfleet-blog-web@8001.service'}
+
+
+def tcp(app, **kw):
+    (app / 'upstream.conf').write_text('# live: 8000\nserver 127.0.0.1:8000;\n')
+    return params(app, slots=TCP, upstreams={str(s['port']): '# live: %d\nserver 127.0.0.1:%d;\n' % (s['port'], s['port'])
+                                             for s in TCP}, **kw)
+
+
+def test_a_port_another_process_holds_is_never_asked_and_the_live_release_keeps_serving(app):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    host.listeners = {8000: [{'pid': 10, 'command': 'python', 'unit': BLUE}], 8001: [SQUATTER]}
+    res = cutover.run_task(tcp(app), host)
+    assert res['failed'] and res['msg'].splitlines()[0] == (
+        'pyfleet: port 8001, which %s listens on, is taken by python3 (pid 4242, pyfleet-blog-web@8001.service) '
+        'before it started. pyfleet never sends a request to a listener that is not the instance\'s own.' % GREEN)
+    assert 'restart ' + GREEN not in host.log and not host.asked
+    assert (app / 'upstream.conf').read_text().startswith('# live: 8000')
+    assert os.readlink(str(app / 'current')) == str(app / 'releases/r1') and host.units[BLUE][0] == 'active'
+    assert (app / 'state/r2.failed').exists()
+
+
+def test_a_squatter_that_answers_beside_the_new_instance_never_gets_nginx(app):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    host.listeners = {8000: [{'pid': 10, 'command': 'python', 'unit': BLUE}]}
+
+    def answer(q):      # the squatter binds the port once the instance started (it answered for it)
+        host.listeners[8001] = [SQUATTER]
+        return True
+    host.healthy = answer
+    res = cutover.run_task(tcp(app), host)
+    assert res['failed'] and 'is taken by python3 (pid 4242, pyfleet-blog-web@8001.service) beside it' in res['msg']
+    assert 'reload nginx' not in host.log and 'stop ' + GREEN in host.log
+    assert (app / 'upstream.conf').read_text().startswith('# live: 8000')
+
+
+def test_its_own_listener_passes(app):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    host.listeners = {8000: [{'pid': 10, 'command': 'python', 'unit': BLUE}],
+                      8001: [{'pid': 11, 'command': 'python', 'unit': GREEN}]}
+    res = cutover.run_task(tcp(app), host)
+    assert not res.get('failed') and (app / 'upstream.conf').read_text().startswith('# live: 8001')

@@ -49,7 +49,8 @@ def test_a_failed_build_step_is_said_once_as_lines(result_format):
 # the modules whose task arguments are their module_utils' ARGUMENT_SPEC (deploy_lock's action plugin takes other
 # ones): ansible-doc, with its fragments, must document exactly those options, with the same types and defaults,
 # as ansible-test's validate-modules asks
-HOST_MODULES = {'app_cutover': 'cutover', 'build_step': 'steps', 'http_check': 'health', 'app_releases': 'releases'}
+HOST_MODULES = {'app_cutover': 'cutover', 'build_step': 'steps', 'http_check': 'health', 'app_releases': 'releases',
+                'app_ports': 'ports'}
 
 
 def test_each_host_module_documents_its_argument_spec():

@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: pyfleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who holds a TCP port on a host, and whether an app may have its web ports there.
+
+An app whose web process listens on ports (a command that binds $PORT, or gunicorn whose config sets
+reuse_port) has two: its web port and the next one (blue and green). They must be its alone: no listener of
+another process (ssh, nginx, a database, another app), and no other app's claim (the first line of that app's
+port filter, ``# ports: 8000 8001``). A listener is the app's own when its process runs in one of the app's
+units (its cgroup).
+
+``holders`` reads the kernel's tables (/proc/net/tcp and tcp6: the listening sockets, by inode) and finds each
+socket's process (/proc/<pid>/fd) and its unit (/proc/<pid>/cgroup). Plain Python (the standard library):
+the module pyfleet.deploy.app_ports and the cutover (module_utils/cutover.py) run it on the host.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+ARGUMENT_SPEC = dict(
+    app=dict(type='str', required=True),
+    ports=dict(type='list', elements='int', required=True),
+    config_root=dict(type='path', default='/etc/pyfleet'),
+)
+
+CLAIM_RE = re.compile(r'^# ports: ([0-9 ]+)$', re.M)
+FIRST, LAST = 8000, 9998        # where a free pair is looked for, for the message
+
+
+def listening(proc='/proc'):
+    """[(port, socket inode)] of every listening TCP socket (IPv4 and IPv6) in the host's tables."""
+    out = []
+    for table in ('tcp', 'tcp6'):
+        try:
+            with open(os.path.join(proc, 'net', table)) as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[3] == '0A':
+                out.append((int(cols[1].rsplit(':', 1)[1], 16), cols[9]))
+    return out
+
+
+def unit_of(pid, proc='/proc'):
+    """The systemd unit (a .service or .scope) a process runs in, from its cgroup; '' when none."""
+    try:
+        with open(os.path.join(proc, str(pid), 'cgroup')) as fh:
+            text = fh.read()
+    except OSError:
+        return ''
+    for line in text.splitlines():
+        if line.startswith('0::'):
+            for part in reversed(line[3:].split('/')):
+                if part.endswith(('.service', '.scope')):
+                    return part.replace('\\x2d', '-')
+    return ''
+
+
+def holders(port, proc='/proc'):
+    """Every process that listens on TCP ``port`` (any address): [{pid, command, unit}]; a socket whose process
+    cannot be found (another namespace) is one row with pid 0."""
+    inodes = {inode for number, inode in listening(proc) if number == port}
+    if not inodes:
+        return []
+    found, seen = [], set()
+    for fd_dir in glob.glob(os.path.join(proc, '[0-9]*', 'fd')):
+        pid = int(fd_dir.split(os.sep)[-2])
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        links = []
+        for fd in fds:
+            try:
+                links.append(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:     # closed meanwhile (the listing's own descriptor, for one)
+                continue
+        mine = {link[8:-1] for link in links if link.startswith('socket:[')} & inodes
+        if mine:
+            seen |= mine
+            try:
+                with open(os.path.join(proc, str(pid), 'comm')) as fh:
+                    command = fh.read().strip()
+            except OSError:
+                command = '?'
+            found.append({'pid': pid, 'command': command, 'unit': unit_of(pid, proc)})
+    if inodes - seen:
+        found.append({'pid': 0, 'command': '?', 'unit': ''})
+    return found
+
+
+def describe(holder):
+    """A holder, in words: 'sshd (pid 812, ssh.service)'."""
+    if not holder['pid']:
+        return 'a process pyfleet cannot see'
+    return '%s (pid %d%s)' % (holder['command'], holder['pid'], ', ' + holder['unit'] if holder['unit'] else '')
+
+
+def own(holder, app):
+    """Whether ``holder`` runs in one of ``app``'s units (pyfleet-<app>-<process>@<n>.service)."""
+    return holder['unit'].startswith('pyfleet-%s-' % app) and '@' in holder['unit'] \
+        and holder['unit'][len('pyfleet-%s-' % app):].split('@')[0] not in ('', 'ports', 'build')
+
+
+def claims(config_root, app):
+    """{port: other app} for every port another app's filter claims."""
+    out = {}
+    for path in glob.glob(os.path.join(config_root, '*', 'ports.nft')):
+        other = os.path.basename(os.path.dirname(path))
+        if other == app:
+            continue
+        try:
+            with open(path) as fh:
+                m = CLAIM_RE.search(fh.read(4096))
+        except OSError:
+            continue
+        for word in (m.group(1).split() if m else []):
+            out[int(word)] = other
+    return out
+
+
+def free_pair(taken, first=FIRST, last=LAST):
+    """The first port of the range whose pair (it and the next) is not in ``taken``, or None."""
+    for port in range(first, last + 1, 2):
+        if port not in taken and port + 1 not in taken:
+            return port
+    return None
+
+
+def check(p, proc='/proc'):
+    """The task's result: refused, naming each port and its holder, when a port is not the app's to take."""
+    problems, taken = [], set()
+    others = claims(p['config_root'], p['app'])
+    taken |= set(others)
+    for port in p['ports']:
+        foreign = [h for h in holders(port, proc) if not own(h, p['app'])]
+        if foreign:
+            taken.add(port)
+            problems.append('port %d is taken by %s' % (port, ', '.join(describe(h) for h in foreign)))
+        elif port in others:
+            problems.append('port %d is the app %s\'s (its web instances use it)' % (port, others[port]))
+    if not problems:
+        return dict(changed=False, ports=p['ports'])
+    pair = free_pair(taken | {number for number, _ in listening(proc)})
+    return dict(changed=False, failed=True, ports=p['ports'], msg=(
+        'pyfleet: the app %s cannot have its web ports %s here: %s. Each app that listens on ports needs two of '
+        'its own, which nothing else on the host listens on. Set pyfleet_web_port%s.'
+        % (p['app'], ' and '.join(str(x) for x in p['ports']), '; '.join(problems),
+           ' to %d (it and %d are free here)' % (pair, pair + 1) if pair else ' to a free pair')))
+
+
+def run_task(p):
+    """The module's result for validated parameters ``p``."""
+    return check(p)

@@ -18,6 +18,11 @@ What serves is read on the host, under a lock of the app's own (``state_dir/.cut
 task that acts on it (module_utils/slots.py): an earlier cutover still running there (its deploy was killed,
 and the host went on) is waited for, never raced.
 
+Each instance runs with an environment of its own: ``env_file`` (the deploy's, which the build steps read) is
+copied to ``<env_file>.<port>`` just before the instance starts, and to ``<env_file>.current`` (the other
+processes') once ``current`` moved. A deploy that fails, or a later change of ``env_file``, never reaches the
+live instance: it restarts, and boots, with the environment it went live with.
+
 Draining: nginx's workers from before the reload are the only ones that can still send the old instance a
 request; it stops once they have all exited (or after ``drain_seconds``), not after a fixed sleep.
 
@@ -55,6 +60,7 @@ ARGUMENT_SPEC = dict(
     host=dict(type='str'),
     drain_seconds=dict(type='float', default=10.0),
     first_deploy=dict(type='bool', default=False),
+    env_file=dict(type='path', default=''),
 )
 
 _ACTIVE = ('active', 'activating', 'reloading')
@@ -159,6 +165,15 @@ def remove(path):
         os.unlink(path)
 
 
+def read(path):
+    """The text of ``path``, or None."""
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
 def decide(p, seen):
     """What this run does, from where blue/green stands (``seen``: live, runs, running): whether the release
     starts beside the live one (``switch``), on which instance, and which release serves after it."""
@@ -187,6 +202,7 @@ class Cutover:
         self.changed = False
         self.switch, self.instance, self.serves, self.live_release = False, {}, p['release_dir'], ''
         self.web_units = [s['unit'] for s in p['slots']]
+        self.seen = {}
 
     # -- systemd
     def _do(self, *args):
@@ -256,6 +272,7 @@ class Cutover:
         seen = {}
         if p['slots'] and not (self.check_mode and p['first_deploy']):
             seen = self.host.where(p['upstream_conf'], p['slots_dir'], {str(s['port']): s['unit'] for s in p['slots']})
+        self.seen = seen
         d = decide(p, seen)
         self.switch, self.instance, self.serves, self.live_release = d['switch'], d['instance'], d['serves'], d['live_release']
         if self.check_mode:
@@ -276,10 +293,12 @@ class Cutover:
         slot = os.path.join(p['slots_dir'], str(inst['port']))
         before = None
         try:
+            self._seed_live_env(live)
             os.makedirs(p['slots_dir'], mode=0o755, exist_ok=True)
             if point(slot, p['release_dir']):
                 self.done.append('pointed %s at %s' % (slot, p['release_dir']))
             self._own_port(inst, outcome, 'before it started')
+            self._env_to(str(inst['port']))
             rc, out = self.host.systemctl('restart', inst['unit'])
             self.done.append('restart %s' % inst['unit'])
             self.changed = True
@@ -306,6 +325,26 @@ class Cutover:
         except Failed as exc:
             raise Failed(self._undo(str(exc), before, slot))
         return self._settle(p['release_dir'], inst, started=True, workers=workers)
+
+    def _env_to(self, name):
+        """Copy the deploy's environment to ``<env_file>.<name>`` (an instance's, or the other processes')."""
+        env = self.p['env_file']
+        text = read(env) if env else None
+        if text is not None and write('%s.%s' % (env, name), text, 0o600):
+            self.done.append('wrote %s.%s' % (env, name))
+            self.changed = True
+
+    def _seed_live_env(self, live):
+        """A live instance from before environments were its own gets one: its release's snapshot's (what it
+        went live with), or else the deploy's file as it is."""
+        env, seen = self.p['env_file'], self.seen
+        port = seen.get('live', '') if seen else ''
+        if not env or not port or os.path.exists('%s.%s' % (env, port)):
+            return
+        snap = read(os.path.join(self.p['state_dir'], live + '.config', os.path.basename(env))) if live else None
+        text = snap if snap is not None else read(env)
+        if text is not None and write('%s.%s' % (env, port), text, 0o600):
+            self.done.append('wrote %s.%s (the live instance\'s)' % (env, port))
 
     def _undo(self, msg, before, slot):
         """After a failed switch: nginx back on the live instance, the new one stopped, the release failed."""
@@ -334,6 +373,11 @@ class Cutover:
         if current_changed:
             self.done.append('pointed %s at %s' % (p['current'], release))
             self.changed = True
+        if p['env_file'] and (current_changed or p['restart_others'] or self.switch
+                              or not os.path.exists(p['env_file'] + '.current')):
+            self._env_to('current')
+        if p['env_file'] and inst.get('port') and not os.path.exists('%s.%s' % (p['env_file'], inst['port'])):
+            self._env_to(str(inst['port']))
         others_web = [u for u in self.web_units if u != inst.get('unit')]
         states = self.host.states([u for u in [inst.get('unit')] + others_web + [p['target']] if u])
         if inst.get('unit'):

@@ -17,6 +17,10 @@ Its state, read from those and from where ``current`` points:
   checked   checked, never live
   built     none of these: unpacked, or cut off half-way
 
+``restore`` puts a release's configuration back from its snapshot: the live one's after a deploy that failed
+(or was cut off), so that what serves runs with its own configuration on its next restart or reboot; an
+earlier one's for a rollback.
+
 The clean-up after a healthy deploy (``prune``) counts only releases that were live: it keeps the live one
 and the newest ``keep`` - 1 retired ones, and never the newest retired one (the rollback target), whatever
 ``keep`` is. Releases that were never live (failed, built, checked) are removed, except those a web
@@ -37,7 +41,7 @@ import time
 MARKS = ('checked', 'failed', 'config')
 
 ARGUMENT_SPEC = dict(
-    action=dict(type='str', choices=['look', 'prune'], default='look'),
+    action=dict(type='str', choices=['look', 'prune', 'restore'], default='look'),
     releases=dict(type='path', required=True),
     state=dict(type='path', required=True),
     current=dict(type='path', required=True),
@@ -45,6 +49,8 @@ ARGUMENT_SPEC = dict(
     slots=dict(type='path', default=''),
     keep=dict(type='int', default=5),
     protect=dict(type='list', elements='path', default=[]),
+    release=dict(type='str', default=''),
+    env_dir=dict(type='path', default=''),
 )
 
 
@@ -155,8 +161,56 @@ def prune(p, check_mode=False):
                 kept=sorted(kept))
 
 
+def _same(path, data):
+    try:
+        with open(path, 'rb') as fh:
+            return fh.read() == data
+    except OSError:
+        return False
+
+
+def restore(p, check_mode=False):
+    """Put a release's configuration back as its snapshot (state/<id>.config/) has it: every file its plan.json
+    lists, written whole (a temporary file, then a rename) where it differs. The release is ``release`` (an id),
+    or the live one. Nothing to do when it has no snapshot (a first deploy, a release that was never live).
+    The result says which files changed, and whether among them are units, the nginx site or the port filter."""
+    rid = os.path.basename((p['release'] or _link_id(p['current'])).rstrip('/'))
+    snap = os.path.join(p['state'], rid + '.config') if rid else ''
+    try:
+        with open(os.path.join(snap, 'plan.json')) as fh:
+            plan = json.load(fh)
+    except (OSError, ValueError):
+        return dict(changed=False, release=rid, snapshot=False, restored=[], units=False, site=False, filter=False,
+                    plan={})
+    restored = []
+    for dest in plan.get('files') or []:
+        try:
+            with open(os.path.join(snap, os.path.basename(dest)), 'rb') as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if _same(dest, data):
+            continue
+        restored.append(dest)
+        if check_mode:
+            continue
+        secret = bool(p['env_dir']) and dest.startswith(p['env_dir'].rstrip('/') + '/')
+        tmp = '%s.pyfleet-%d' % (dest, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with os.fdopen(fd, 'wb') as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o600 if secret else 0o644)
+        os.replace(tmp, dest)
+    return dict(changed=bool(restored), release=rid, snapshot=True, restored=restored, plan=plan,
+                units=any(d.startswith('/etc/systemd/') for d in restored),
+                site=any(d.startswith('/etc/nginx/') for d in restored),
+                filter=any(d.endswith(('/ports.nft', '-ports.service')) for d in restored))
+
+
 def run_task(p, check_mode=False):
     """The module's result for validated parameters ``p``."""
+    if p['action'] == 'restore':
+        return restore(p, check_mode)
     if p['action'] == 'look':
         rows, marks = look(p)
         return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))

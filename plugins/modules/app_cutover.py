@@ -106,6 +106,13 @@ options:
     description: A check run where nothing is deployed yet.
     type: bool
     default: false
+  env_file:
+    description:
+      - The deploy's environment file. Each web instance runs with a copy of its own, C(<env_file>.<port>), written just
+        before it starts, and the other processes with C(<env_file>.current), written once C(current) moved; so a deploy
+        that fails never reaches what serves, at a restart or a reboot. Empty leaves environments alone.
+    type: path
+    default: ""
 '''
 
 EXAMPLES = r'''

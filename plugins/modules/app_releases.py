@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 ---
 module: app_releases
-short_description: An app's releases on a host - their states in one look, and the clean-up after a healthy deploy
+short_description: An app's releases on a host - their states in one look, a snapshot put back, the clean-up
 description:
   - Reads every release of an app on the host in one round-trip (module_utils/releases.py owns a release's life)
     - its id, when it was created, its state (C(live), C(failed), C(retired), C(checked) or C(built)), whether it
@@ -18,13 +18,17 @@ description:
     target) always. Releases that were never live (failed, cut off half-way, checked but never switched to) are
     removed, except O(protect) and the ones a web instance's link in O(slots) points at. Then the marks of every
     release that is gone, and the virtualenvs in O(venvs) no kept release uses.
+  - With O(action=restore), puts a release's configuration back as its snapshot (C(state/<id>.config/)) has it -
+    every file its C(plan.json) lists, written whole where it differs. The release is O(release), or the live one;
+    after a deploy that failed (or was cut off) the live release so runs with its own configuration at its next
+    restart or reboot. Nothing happens when the release has no snapshot.
 version_added: "1.2.0"
 author: pyfleet contributors
 options:
   action:
-    description: C(look) reads the releases; C(prune) removes what is not kept.
+    description: C(look) reads the releases; C(prune) removes what is not kept; C(restore) puts a snapshot back.
     type: str
-    choices: [look, prune]
+    choices: [look, prune, restore]
     default: look
   releases:
     description: The app's releases directory (the plan's C(layout.releases)).
@@ -55,6 +59,14 @@ options:
     type: list
     elements: path
     default: []
+  release:
+    description: With C(restore), the release (its id) whose snapshot is put back; empty for the live one.
+    type: str
+    default: ""
+  env_dir:
+    description: With C(restore), the app's configuration directory; files put back there are root's alone (0600).
+    type: path
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -110,6 +122,35 @@ kept:
   returned: action is prune
   type: list
   elements: str
+restored:
+  description: The files put back (or, in check mode, that would be).
+  returned: action is restore
+  type: list
+  elements: str
+units:
+  description: Whether a unit file was among them (systemd must reload).
+  returned: action is restore
+  type: bool
+site:
+  description: Whether the nginx site was among them (nginx must reload).
+  returned: action is restore
+  type: bool
+filter:
+  description: Whether the port filter was among them (it must be applied again).
+  returned: action is restore
+  type: bool
+snapshot:
+  description: Whether the release had a snapshot.
+  returned: action is restore
+  type: bool
+plan:
+  description: The snapshot's plan slice (files, web, units, site), empty without one.
+  returned: action is restore
+  type: dict
+release:
+  description: The release whose snapshot was read.
+  returned: action is restore
+  type: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule

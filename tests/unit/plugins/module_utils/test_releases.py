@@ -123,3 +123,30 @@ def test_prune_removes_releases_their_marks_and_their_virtualenvs_and_check_mode
     # a second run has nothing to do
     again = releases.run_task(params(root, action='prune', keep=2))
     assert not again['changed'] and again['removed'] == []
+
+
+def test_restore_puts_the_live_releases_snapshot_back_where_it_differs(tmp_path):
+    root = make(tmp_path, 'b:C:v1 a:L:v1')
+    etc = tmp_path / 'etc'
+    (etc / 'pyfleet' / 'shop').mkdir(parents=True)
+    env, unit = str(etc / 'pyfleet' / 'shop' / 'env'), str(etc / 'systemd' / 'pyfleet-shop-web@.service')
+    (etc / 'systemd').mkdir()
+    snap = tmp_path / 'state' / 'a.config'
+    (snap / 'env').write_text('A=live\n')
+    (snap / 'pyfleet-shop-web@.service').write_text('[Service]\nExecStart=/live\n')
+    import json
+    (snap / 'plan.json').write_text(json.dumps({'files': [env, unit], 'web': None}))
+    # a failed deploy wrote its own
+    open(env, 'w').write('A=failed\n')
+    open(unit, 'w').write('[Service]\nExecStart=/live\n')
+    p = params(root, action='restore', env_dir=str(etc / 'pyfleet' / 'shop'))
+    dry = releases.run_task(p, check_mode=True)
+    assert dry['restored'] == [env] and open(env).read() == 'A=failed\n'
+    res = releases.run_task(p)
+    assert res['changed'] and res['release'] == 'a' and res['restored'] == [env]
+    assert not res['units'] and not res['site'] and open(env).read() == 'A=live\n'
+    assert oct(os.stat(env).st_mode & 0o777) == '0o600'
+    assert not releases.run_task(p)['changed']
+    # a release with no snapshot: nothing
+    none = releases.run_task(dict(p, release='b'))
+    assert not none['changed'] and not none['snapshot']

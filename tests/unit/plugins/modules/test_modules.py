@@ -50,7 +50,7 @@ def test_a_failed_build_step_is_said_once_as_lines(result_format):
 # ones): ansible-doc, with its fragments, must document exactly those options, with the same types and defaults,
 # as ansible-test's validate-modules asks
 HOST_MODULES = {'app_cutover': 'cutover', 'build_step': 'steps', 'http_check': 'health', 'app_releases': 'releases',
-                'app_ports': 'ports'}
+                'app_ports': 'ports', 'cpython_install': 'interpreter'}
 
 
 def test_each_host_module_documents_its_argument_spec():

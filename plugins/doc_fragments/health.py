@@ -22,6 +22,12 @@ options:
     description: Seconds, measured on the host, after which the wait for a healthy answer fails.
     type: float
     default: 60
+  timeout_setting:
+    description:
+      - The setting that gives O(timeout), as a failure names it (e.g. C(app_switch_health_timeout)); when the app never
+        answered at all, the failure says to raise it if the app needs longer to start.
+    type: str
+    default: ""
   interval:
     description: Seconds between tries, once the first quick ones (0.1 s, doubling) have reached it.
     type: float

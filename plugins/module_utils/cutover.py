@@ -251,7 +251,7 @@ class Cutover:
         q = dict(url=url + p['health_path'], unix_socket=unix_socket or None, host=p['host'],
                  status_codes=p['status_codes'], body=p['body'], timeout=p['timeout'], interval=p['interval'],
                  name=p['name'], journal_unit=journal_unit, journal_lines=p['journal_lines'], hints=p['hints'],
-                 outcome=outcome)
+                 outcome=outcome, timeout_setting=p['timeout_setting'])
         res = self.host.check(q)
         self.done.append('asked %s%s: %s in %.2f s' % (q['url'], ' on ' + q['unix_socket'] if q['unix_socket'] else '',
                                                         'healthy' if res['ok'] else res['why'], res['elapsed']))

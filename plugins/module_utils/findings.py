@@ -22,6 +22,7 @@ CODES = {
     'misspelled-file': ('error', 'A file that looks like a platform file has the wrong name, so it would be ignored.'),
     'misspelled-file-ignored': ('error', 'A misspelled copy of a platform file sits beside the real one; which one was meant is unclear.'),
     'committed-virtualenv': ('error', 'A virtualenv is part of the source; it would be shipped and is tied to another machine.'),
+    'symlink-loop': ('error', 'A link in the app source leads back to itself; nothing can read it.'),
     'symlink-outside': ('error', 'A link in the app source leads out of it; the host would serve or read whatever is there.'),
     'special-file': ('error', 'The app source holds a FIFO, socket or device, which cannot be shipped.'),
     'file-encoding': ('error', 'A platform file is not plain UTF-8 (a BOM, UTF-16 or other bytes).'),

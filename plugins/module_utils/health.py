@@ -138,6 +138,7 @@ CHECK_SPEC = dict(
     name=dict(type='str', default=''),
     journal_lines=dict(type='int', default=30),
     hints=dict(type='list', elements='dict', default=[]),
+    timeout_setting=dict(type='str', default=''),
 )
 
 ARGUMENT_SPEC = dict(
@@ -167,16 +168,18 @@ def failure(p, res, read_journal=journal):
     "status <N>", the body or the journal."""
     log = read_journal(p['journal_unit'], p['journal_lines']) if p['journal_unit'] else ''
     status = res['status'] if res['status'] is not None else 'no answer'
+    setting = p.get('timeout_setting') or ''
     return report.compose(
-        '%s%s%s did not answer as healthy within %s s (%d tries): %s.' % (
+        '%s%s%s did not answer as healthy within %s s%s (%d tries): %s.' % (
             'pyfleet: %s ' % p['name'] if p['name'] else '',
             p['url'], ' (on %s)' % p['unix_socket'] if p['unix_socket'] else '', ('%g' % p['timeout']),
-            res['attempts'], res['why']),
+            ', the limit %s sets' % setting if setting else '', res['attempts'], res['why']),
         'Last status: %s%s' % (status, '; its body began:' if res['body'] else ''),
         ['  ' + line for line in res['body'].splitlines()],
         p['outcome'],
         ['Last journal lines (%s):' % p['journal_unit']] + log.splitlines() if p['journal_unit'] else [],
-        report.first_hint('status %s\n%s\n%s' % (status, res['body'], log), p['hints']))
+        report.first_hint('status %s\n%s\n%s' % (status, res['body'], log), p['hints']),
+        ('If the app needs longer to start, raise %s (seconds).' % setting) if setting and res['status'] is None else '')
 
 
 def run_task(p, read_journal=journal):

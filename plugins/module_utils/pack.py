@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import io
 import json
+import errno
 import os
 import re
 import stat
@@ -79,6 +80,15 @@ def excluded(rel, is_dir, patterns):
     return spec.match_file(rel + '/' if is_dir else rel)
 
 
+def loops(path):
+    """Whether the link at ``path`` leads back to itself, through any chain of links."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def link_problem(root, rel):
     """Why the link at ``rel`` cannot be shipped (it leads out of ``root``), or None.
 
@@ -86,6 +96,8 @@ def link_problem(root, rel):
     that leaves the tree is caught too.
     """
     full = os.path.join(root, rel)
+    if loops(full):
+        return None
     target = os.path.realpath(full)
     if target != root and not target.startswith(root + os.sep):
         return '%s is a link to %s, outside the app source' % (rel, os.readlink(full))
@@ -151,6 +163,13 @@ def tree_problems(src, patterns):
             if entry.is_dir(follow_symlinks=False):
                 if not spec.match_file(rel + '/'):
                     pending.append(rel + '/')
+            elif entry.is_symlink() and loops(os.path.join(root, rel)):
+                if not spec.match_file(rel):
+                    out.append((rel, '%s is a link that leads back to itself (a loop of links: %s -> %s); nothing can '
+                                     'read it, on the controller or on the host.' % (rel, rel, os.readlink(
+                                         os.path.join(root, rel))),
+                                'Remove the link (rm %s), or point it at a file in the app, or add it to .slugignore.'
+                                % rel))
             elif entry.is_symlink():
                 problem = link_problem(root, rel)
                 if problem and not spec.match_file(rel):

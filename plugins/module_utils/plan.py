@@ -34,7 +34,7 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version impo
                                                                                     parse_version_file, resolve_default_python,
                                                                                     resolve_python)
 from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import canonical_name, parse_requirements
-from ansible_collections.pyfleet.deploy.plugins.module_utils.source import (ALWAYS_EXCLUDE, _SKIP_DIRS, _add_problems, _read_texts, find_files_bounded, misspelling_of,
+from ansible_collections.pyfleet.deploy.plugins.module_utils.source import (ALWAYS_EXCLUDE, _SKIP_DIRS, _add_problems, _read_texts, entry_is, find_files_bounded, misspelling_of,
                            read_ignore_file, read_text)
 
 try:
@@ -69,8 +69,8 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     except OSError as exc:
         findings.add('src-missing', 'Cannot list %s: %s.' % (src, exc), 'Check the path and its permissions.')
         return _finish(plan, findings)
-    files = {n for n, e in entries.items() if e.is_file()}
-    dirs = {n for n, e in entries.items() if e.is_dir()}
+    files = {n for n, e in entries.items() if entry_is(e, 'file')}
+    dirs = {n for n, e in entries.items() if entry_is(e, 'dir')}
 
 
     _check_names(root, files, dirs, findings)
@@ -384,7 +384,9 @@ def _shipping(plan, root, files, findings):
                 if pat not in plan['ship_exclude']:
                     plan['ship_exclude'].append(pat)
     for rel, message, fix in tree_problems(root, plan['ship_exclude']):
-        findings.add('special-file' if 'not a regular file' in message else 'symlink-outside', message, fix, rel)
+        code = ('special-file' if 'not a regular file' in message
+                else 'symlink-loop' if 'leads back to itself' in message else 'symlink-outside')
+        findings.add(code, message, fix, rel)
 
 
 def _not_python_app(root, files, dirs, findings):

@@ -12,6 +12,15 @@ import re
 # --------------------------------------------------------------------------
 # Reading platform files
 # --------------------------------------------------------------------------
+
+def entry_is(entry, kind):
+    """Whether a directory entry is a file (``kind`` 'file') or a directory ('dir'), following links; a link
+    that loops or leads nowhere is neither (it is said as a finding of its own, never a crash)."""
+    try:
+        return entry.is_file() if kind == 'file' else entry.is_dir()
+    except OSError:
+        return False
+
 def read_text(path, rel, findings):
     """Read a small platform file as text, or add a 'file-encoding' error and return None.
 
@@ -121,7 +130,7 @@ def find_files_bounded(root, name, max_depth=3, limit_dirs=2000):
                 continue
             with it:
                 for entry in it:
-                    if entry.name == name and entry.is_file():
+                    if entry.name == name and entry_is(entry, 'file'):
                         found.append(os.path.join(rel, entry.name))
                     elif depth < max_depth and entry.is_dir(follow_symlinks=False) and entry.name not in _SKIP_DIRS \
                             and not entry.name.startswith('.'):

@@ -110,6 +110,12 @@ def test_a_failure_is_said_once_with_what_serves_the_journal_and_a_hint():
     # the journal is read against the hints too
     msg = health.failure(p, dict(res, status=500), read_journal=lambda unit, n: 'OSError: Read-only file system')
     assert msg.splitlines()[-1] == 'Hint: the sandbox.'
+    # the setting that gives the limit is named; when nothing ever answered, it says to raise it
+    msg = health.failure(dict(p, timeout_setting='app_switch_health_timeout', journal_unit=''),
+                         dict(res, status=None, body='', why='no answer (refused)'), read_journal=lambda unit, n: '')
+    assert msg.splitlines()[0].startswith('pyfleet: shop http://127.0.0.1:8001/ did not answer as healthy within 10 s, '
+                                          'the limit app_switch_health_timeout sets (11 tries)')
+    assert msg.splitlines()[-1] == 'If the app needs longer to start, raise app_switch_health_timeout (seconds).'
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

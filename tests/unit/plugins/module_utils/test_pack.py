@@ -172,3 +172,16 @@ def test_the_fast_matcher_answers_as_gitignore_does():
     assert not isinstance(fast, pathspec.GitIgnoreSpec)
     assert [fast.match_file(p) for p in paths] == [slow.match_file(p) for p in paths]
     assert isinstance(pack.compile_patterns(patterns + ['!keep.pyc']), pathspec.GitIgnoreSpec)
+
+
+def test_a_link_loop_is_a_finding_that_names_it_not_a_crash(tmp_path):
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import pack
+    (tmp_path / 'requirements.txt').write_text('flask==3.1.3\n')
+    os.symlink('loop2', str(tmp_path / 'loop1'))
+    os.symlink('loop1', str(tmp_path / 'loop2'))
+    (tmp_path / 'sub').mkdir()
+    os.symlink('../sub', str(tmp_path / 'sub' / 'self'))      # a link to a directory of the tree: no loop to stat
+    found = pack.tree_problems(str(tmp_path), [])
+    assert [rel for rel, _, _ in found] == ['loop1', 'loop2']
+    assert found[0][1].startswith('loop1 is a link that leads back to itself (a loop of links: loop1 -> loop2)')
+    assert found[0][2].startswith('Remove the link (rm loop1)')

@@ -28,6 +28,15 @@ def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
     return contract.layout(name, apps_root, config_root)
 
 
+def plan_on_port(plan, port):
+    """The plan with its web instances on ``port`` and the next one (the pair a host gave the app); the plan as it
+    is for 0, or when it has no web process."""
+    try:
+        return contract.on_port(plan, int(port or 0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('pyfleet.deploy.plan_on_port: %s' % exc)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'python_minor': python_minor, 'app_layout': app_layout}
+        return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port}

@@ -15,6 +15,7 @@ keys, and a unit test keeps the three in step.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -44,7 +45,8 @@ SCHEMA = {
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
                      "port, socket and upstream are the first's; listens: it listens on its ports itself (a command, "
-                     'or gunicorn with reuse_port), not on a unix socket.'),
+                     'or gunicorn with reuse_port), not on a unix socket; port_auto: pyfleet_web_port was not set, so '
+                     'each host gives the app a pair of its own (on_port).'),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
     'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
                       'templates (the unit files).'),
@@ -71,7 +73,7 @@ ARGUMENT_SPEC = dict(
     pip_spec=dict(type='str', default=''),
     uv_spec=dict(type='str', default=''),
     extra_specs=dict(type='dict', default={}),
-    web_port=dict(type='int', default=8000),
+    web_port=dict(type='int', default=0),
     process_counts=dict(type='dict', default={}),
     import_check=dict(type='bool', default=True),
     keep=dict(type='int', default=5),
@@ -86,7 +88,7 @@ PORT_RANGE = (1024, 65534)
 def check_inputs(p, findings):
     """The project inputs the contract judges before any host is touched: each bad one is an error naming it."""
     port = int(p['web_port'])
-    if not PORT_RANGE[0] <= port <= PORT_RANGE[1]:
+    if port and not PORT_RANGE[0] <= port <= PORT_RANGE[1]:
         findings.add('input-invalid',
                      'pyfleet_web_port is %d: the web instances listen on it and on the next port, which must both lie '
                      'between %d and %d (below 1024 are the host\'s own services: ssh on 22, nginx on 80 and 443).'
@@ -197,6 +199,33 @@ def _web_slot(unit, mode, port):
             'url': 'http://localhost' if gunicorn else 'http://127.0.0.1:%d' % port}
 
 
+DEFAULT_PORT = 8000
+
+
+def _place_web(plan, port):
+    """Put the plan's web instances on ``port`` and the next one (in place): blue/green, two instances; a release
+    starts on the idle one, is checked there, and only then does nginx switch to it."""
+    web, unit = plan['web'], plan['layout']['unit_prefix']
+    web['slots'] = [_web_slot(unit, web.get('mode') if web.get('bind') != 'tcp' else 'tcp', n) for n in (port, port + 1)]
+    web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'],
+               # it listens on its ports itself (not on a unix socket): they must be its alone on a host
+               listens=web['slots'][0]['socket'] is None)
+    units = plan['units']
+    units['web'] = [slot['unit'] for slot in web['slots']]
+    units['instances'] = units['web'] + units['others']
+
+
+def on_port(plan, port):
+    """The plan with its web instances on ``port`` and the next one: the pair a host gave the app
+    (pyfleet.deploy.app_ports). The plan itself when it has no web process, or already has that port."""
+    web = plan.get('web')
+    if not web or not port or int(port) == web.get('port'):
+        return plan
+    plan = copy.deepcopy(plan)
+    _place_web(plan, int(port))
+    return plan
+
+
 def layout(name, apps_root='/srv', config_root='/etc/pyfleet', release_cache='~/.cache/pyfleet/releases'):
     """Every path of an app's host layout, from its name and the roots (the plan's layout; the rollback and
     release list find an app's releases by it, without its source)."""
@@ -262,23 +291,18 @@ def derive(plan, p, env, findings):
                         'seed': seed, 'stage': stage}
 
     web = plan.get('web')
-    if web:
-        port = int(p['web_port'])
-        # blue/green: two web instances, on the port and the next one; a release starts on the idle one,
-        # is checked there, and only then does nginx switch to it
-        web['slots'] = [_web_slot(unit, web.get('mode') if web.get('bind') != 'tcp' else 'tcp', n) for n in (port, port + 1)]
-        web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'],
-                   # it listens on its ports itself (not on a unix socket): they must be its alone on a host
-                   listens=web['slots'][0]['socket'] is None)
     counts = p['process_counts'] or {}
     others = []
     for proc in plan['processes']:
         if proc != 'web':
             others += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
-    web_units = [slot['unit'] for slot in web['slots']] if web else []
-    plan['units'] = {'instances': web_units + others, 'web': web_units, 'others': others,
+    plan['units'] = {'instances': list(others), 'web': [], 'others': others,
                      'templates': ['%s-%s@.service' % (unit, proc)
                                    for proc in (['web'] if web else []) + [n for n in plan['processes'] if n != 'web']]}
+    if web:
+        # 0: the app's own pair on each host (the deploy finds it there: pyfleet.deploy.app_ports), 8000 here
+        web['port_auto'] = not int(p['web_port'])
+        _place_web(plan, int(p['web_port']) or DEFAULT_PORT)
     django = plan.get('django') or {}
     plan['build'] = {
         'collectstatic': bool(django.get('collectstatic')),

@@ -38,7 +38,7 @@ import os
 import subprocess
 import time
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import health, ports, report, slots
+from ansible_collections.pyfleet.deploy.plugins.module_utils import health, ports, releases, report, slots
 
 ARGUMENT_SPEC = dict(
     health.CHECK_SPEC,
@@ -358,9 +358,7 @@ class Cutover:
             self.host.systemctl('stop', inst['unit'])
             self.host.systemctl('disable', inst['unit'])
             # a rerun of the same deploy checks it again, from its build steps on
-            name = os.path.basename(p['release_dir'].rstrip('/'))
-            write(os.path.join(p['state_dir'], name + '.failed'), 'switch\n', 0o600)
-            remove(os.path.join(p['state_dir'], name + '.checked'))
+            releases.mark(p['state_dir'], p['release_dir'], 'failed', 'switch')
             remove(slot)
         except OSError as exc:
             lines.append('pyfleet: putting the live release back failed too: %s' % exc)

@@ -9,6 +9,10 @@ another process (ssh, nginx, a database, another app), and no other app's claim 
 port filter, ``# ports: 8000 8001``). A listener is the app's own when its process runs in one of the app's
 units (its cgroup).
 
+When ``pyfleet_web_port`` is not set (``auto``), the host gives the app its pair: the one it has there already
+(its slots' names), else 8000 and 8001 when they are free, else the first free pair from 8000 on, so two apps on
+a host never overlap without anyone choosing ports two apart.
+
 ``holders`` reads the kernel's tables (/proc/net/tcp and tcp6: the listening sockets, by inode) and finds each
 socket's process (/proc/<pid>/fd) and its unit (/proc/<pid>/cgroup). Plain Python (the standard library):
 the module pyfleet.deploy.app_ports and the cutover (module_utils/cutover.py) run it on the host.
@@ -24,6 +28,8 @@ ARGUMENT_SPEC = dict(
     app=dict(type='str', required=True),
     ports=dict(type='list', elements='int', required=True),
     config_root=dict(type='path', default='/etc/pyfleet'),
+    auto=dict(type='bool', default=False),
+    slots_dir=dict(type='path', default=''),
 )
 
 CLAIM_RE = re.compile(r'^# ports: ([0-9 ]+)$', re.M)
@@ -154,6 +160,36 @@ def check(p, proc='/proc'):
            ' to %d (it and %d are free here)' % (pair, pair + 1) if pair else ' to a free pair')))
 
 
+def own_pair(slots_dir):
+    """The first port of the pair the app's web instances have on this host (its slots' names), or None."""
+    try:
+        names = sorted(int(n) for n in os.listdir(slots_dir) if n.isdigit())
+    except OSError:
+        return None
+    return names[0] if names else None
+
+
+def allocate(p, proc='/proc'):
+    """The app's pair on this host, when pyfleet_web_port was not set: the one it has here already, else the
+    plan's (8000) when it is free, else the first free pair; then checked as ``check`` does."""
+    port = own_pair(p['slots_dir']) if p['slots_dir'] else None
+    if port is None:
+        first = p['ports'][0]
+        taken = set(claims(p['config_root'], p['app'])) | {n for n, _ in listening(proc)}
+        port = first if first not in taken and first + 1 not in taken else free_pair(taken)
+        if port is None:
+            return dict(changed=False, failed=True, ports=p['ports'],
+                        msg='pyfleet: no pair of free ports is left between %d and %d on this host for the app %s; '
+                            'set pyfleet_web_port.' % (FIRST, LAST + 1, p['app']))
+    res = check(dict(p, ports=[port, port + 1]), proc)
+    res['port'] = port
+    return res
+
+
 def run_task(p):
-    """The module's result for validated parameters ``p``."""
-    return check(p)
+    """The module's result for validated parameters ``p``: the app's first web port on this host (``port``)."""
+    if p['auto']:
+        return allocate(p)
+    res = check(p)
+    res['port'] = p['ports'][0]
+    return res

@@ -17,7 +17,8 @@ Its state, read from those and from where ``current`` points:
   checked   checked, never live
   built     none of these: unpacked, or cut off half-way
 
-``restore`` puts a release's configuration back from its snapshot: the live one's after a deploy that failed
+``mark`` marks a release checked or failed (each takes the other mark away); ``snapshot`` keeps what the live
+release runs with; ``restore`` puts a release's configuration back from its snapshot: the live one's after a deploy that failed
 (or was cut off), so that what serves runs with its own configuration on its next restart or reboot; an
 earlier one's for a rollback.
 
@@ -41,7 +42,7 @@ import time
 MARKS = ('checked', 'failed', 'config')
 
 ARGUMENT_SPEC = dict(
-    action=dict(type='str', choices=['look', 'prune', 'restore'], default='look'),
+    action=dict(type='str', choices=['look', 'prune', 'restore', 'mark', 'snapshot'], default='look'),
     releases=dict(type='path', required=True),
     state=dict(type='path', required=True),
     current=dict(type='path', required=True),
@@ -51,6 +52,10 @@ ARGUMENT_SPEC = dict(
     protect=dict(type='list', elements='path', default=[]),
     release=dict(type='str', default=''),
     env_dir=dict(type='path', default=''),
+    mark=dict(type='str', choices=['checked', 'failed'], default='checked'),
+    why=dict(type='str', default=''),
+    files=dict(type='list', elements='path', default=[]),
+    plan=dict(type='dict', default={}),
 )
 
 
@@ -161,6 +166,71 @@ def prune(p, check_mode=False):
                 kept=sorted(kept))
 
 
+def _write(path, data, mode=0o600):
+    """Write ``path`` whole (a temporary file, then a rename); True when it changed."""
+    if _same(path, data):
+        return False
+    tmp = '%s.pyfleet-%d' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, 'wb') as fh:
+        fh.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return True
+
+
+def mark(state_dir, rid, what, why='', check_mode=False):
+    """Mark release ``rid`` ``checked`` (it passed every build step; an earlier failure's mark goes) or
+    ``failed`` (a build step or its health gate failed; its checked mark goes, so a rerun checks it again).
+    True when a mark changed."""
+    rid = os.path.basename(rid.rstrip('/'))
+    put, drop = (('checked', 'failed') if what == 'checked' else ('failed', 'checked'))
+    path, other = os.path.join(state_dir, rid + '.' + put), os.path.join(state_dir, rid + '.' + drop)
+    text = ((rid if what == 'checked' else (why or 'failed')) + '\n').encode()
+    changed = not _same(path, text) or os.path.lexists(other)
+    if changed and not check_mode:
+        _write(path, text)
+        if os.path.lexists(other):
+            os.unlink(other)
+    return changed
+
+
+def snapshot(p, check_mode=False):
+    """Keep what release ``p['release']`` runs with (``files``: its environment, units, site and port filter,
+    each as it is now) and the plan's slice the switch needs (``plan``) in state/<id>.config/ (root's, 0700):
+    what ``restore`` puts back. True when anything in it changed."""
+    rid = os.path.basename(p['release'].rstrip('/'))
+    snap = os.path.join(p['state'], rid + '.config')
+    files = [f for f in p['files'] if os.path.isfile(f)]
+    plan = dict(p['plan'], files=files)
+    wanted = {os.path.basename(f): f for f in files}
+    changed = []
+    if not check_mode:
+        os.makedirs(snap, mode=0o700, exist_ok=True)
+        os.chmod(snap, 0o700)
+    for name, src in sorted(wanted.items()):
+        with open(src, 'rb') as fh:
+            data = fh.read()
+        if not _same(os.path.join(snap, name), data):
+            changed.append(name)
+            if not check_mode:
+                _write(os.path.join(snap, name), data)
+    text = (json.dumps(plan, indent=4, sort_keys=True) + '\n').encode()
+    if not _same(os.path.join(snap, 'plan.json'), text):
+        changed.append('plan.json')
+        if not check_mode:
+            _write(os.path.join(snap, 'plan.json'), text)
+    try:
+        stale = sorted(set(os.listdir(snap)) - set(wanted) - {'plan.json'})
+    except OSError:
+        stale = []
+    for name in stale:
+        changed.append(name)
+        if not check_mode:
+            _remove(os.path.join(snap, name))
+    return dict(changed=bool(changed), release=rid, snapshot=snap, written=changed)
+
+
 def _same(path, data):
     try:
         with open(path, 'rb') as fh:
@@ -195,12 +265,7 @@ def restore(p, check_mode=False):
         if check_mode:
             continue
         secret = bool(p['env_dir']) and dest.startswith(p['env_dir'].rstrip('/') + '/')
-        tmp = '%s.pyfleet-%d' % (dest, os.getpid())
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
-        with os.fdopen(fd, 'wb') as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600 if secret else 0o644)
-        os.replace(tmp, dest)
+        _write(dest, data, 0o600 if secret else 0o644)
     return dict(changed=bool(restored), release=rid, snapshot=True, restored=restored, plan=plan,
                 units=any(d.startswith('/etc/systemd/') for d in restored),
                 site=any(d.startswith('/etc/nginx/') for d in restored),
@@ -211,6 +276,11 @@ def run_task(p, check_mode=False):
     """The module's result for validated parameters ``p``."""
     if p['action'] == 'restore':
         return restore(p, check_mode)
+    if p['action'] == 'mark':
+        return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode),
+                    release=os.path.basename(p['release'].rstrip('/')), mark=p['mark'])
+    if p['action'] == 'snapshot':
+        return snapshot(p, check_mode)
     if p['action'] == 'look':
         rows, marks = look(p)
         return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))

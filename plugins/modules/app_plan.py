@@ -140,9 +140,10 @@ options:
   web_port:
     description:
       - The web instance's port (C($PORT)); gunicorn's socket is named by it. The second instance takes the next one.
-      - Both must lie between 1024 and 65535.
+      - Both must lie between 1024 and 65535. 0 (C(pyfleet_web_port) not set) plans 8000 and marks it C(web.port_auto), and
+        each host then gives the app a pair of its own (C(pyfleet.deploy.app_ports)).
     type: int
-    default: 8000
+    default: 0
   process_counts:
     description: 'Instances of each non-web process, e.g. C({worker: 2}); a process not listed runs once.'
     type: dict

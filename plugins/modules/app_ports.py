@@ -14,6 +14,8 @@ description:
     C(reuse_port)). Each of O(ports) must have no listener but the app's own units (found by the listening socket's
     process and its cgroup) - not ssh, nginx, a database, another app - and no other app's claim (the first lines of
     that app's port filter, C(<config_root>/<app>/ports.nft)).
+  - With O(auto), the host chooses the pair (see O(auto)), so two apps on a host never overlap without anyone choosing
+    ports two apart; the deploy puts the app's web instances on it (the filter C(pyfleet.deploy.plan_on_port)).
   - Otherwise the task fails before anything changes, naming each port and its holder (command, pid and unit), and
     a free pair of ports to set C(pyfleet_web_port) to.
   - Read-only; one round-trip.
@@ -33,6 +35,16 @@ options:
     description: Where the apps' configuration lives on the host (their port filters claim their ports).
     type: path
     default: /etc/pyfleet
+  auto:
+    description:
+      - C(pyfleet_web_port) was not set - the host gives the app its pair - the one it has here already (the names of
+        O(slots_dir)), else O(ports) when they are free, else the first free pair from 8000 on - and checks it.
+    type: bool
+    default: false
+  slots_dir:
+    description: The app's web instances' links (the plan's C(layout.slots)), named by their ports.
+    type: path
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -50,6 +62,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+port:
+  description: The app's first web port on this host (the second instance has the next).
+  returned: success
+  type: int
 ports:
   description: The ports checked.
   returned: always

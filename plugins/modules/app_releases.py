@@ -18,6 +18,8 @@ description:
     target) always. Releases that were never live (failed, cut off half-way, checked but never switched to) are
     removed, except O(protect) and the ones a web instance's link in O(slots) points at. Then the marks of every
     release that is gone, and the virtualenvs in O(venvs) no kept release uses.
+  - With O(action=mark), marks O(release) checked or failed; with O(action=snapshot), keeps O(files) and O(plan) in
+    the release's snapshot, C(state/<id>.config/) (root's, 0700), writing only what changed.
   - With O(action=restore), puts a release's configuration back as its snapshot (C(state/<id>.config/)) has it -
     every file its C(plan.json) lists, written whole where it differs. The release is O(release), or the live one;
     after a deploy that failed (or was cut off) the live release so runs with its own configuration at its next
@@ -26,9 +28,11 @@ version_added: "1.2.0"
 author: pyfleet contributors
 options:
   action:
-    description: C(look) reads the releases; C(prune) removes what is not kept; C(restore) puts a snapshot back.
+    description:
+      - C(look) reads the releases; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
+        release checked or failed; C(snapshot) keeps what the live release runs with.
     type: str
-    choices: [look, prune, restore]
+    choices: [look, prune, restore, mark, snapshot]
     default: look
   releases:
     description: The app's releases directory (the plan's C(layout.releases)).
@@ -67,6 +71,26 @@ options:
     description: With C(restore), the app's configuration directory; files put back there are root's alone (0600).
     type: path
     default: ""
+  mark:
+    description:
+      - With C(mark), C(checked) (the release passed every build step; an earlier failure's mark goes) or C(failed) (a
+        build step or its health gate failed; its checked mark goes, so a rerun checks it again). O(release) names it.
+    type: str
+    choices: [checked, failed]
+    default: checked
+  why:
+    description: With C(mark=failed), what failed (the mark's text).
+    type: str
+    default: ""
+  files:
+    description: With C(snapshot), the files the release runs with (its environment, units, site, port filter).
+    type: list
+    elements: path
+    default: []
+  plan:
+    description: With C(snapshot), the plan's slice the switch needs to go back to the release (web, units, site).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -148,9 +172,14 @@ plan:
   returned: action is restore
   type: dict
 release:
-  description: The release whose snapshot was read.
-  returned: action is restore
+  description: The release whose snapshot was read, marked or written.
+  returned: action is restore, mark or snapshot
   type: str
+written:
+  description: With C(snapshot), the snapshot's files that changed.
+  returned: action is snapshot
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule

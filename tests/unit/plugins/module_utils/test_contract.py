@@ -220,3 +220,16 @@ def test_inputs_that_cannot_work_are_errors_that_name_them(rules, tmp_path):
         assert plan['errors'][0]['message'].startswith(said)
     assert plan_of(rules, src, web_port=1024, keep=1, step_timeout=1)['ok']
     assert plan_of(rules, src, web_port=65534)['ok']
+
+
+def test_a_host_puts_the_web_instances_on_its_own_pair(rules):
+    plan = plan_of(rules, os.path.join(ROOT, 'examples', 'leanengine'))
+    assert plan['web']['port'] == 8000 and plan['web']['port_auto'] is True
+    moved = contract.on_port(plan, 8002)
+    assert [s['port'] for s in moved['web']['slots']] == [8002, 8003]
+    assert moved['web']['upstream'] == '127.0.0.1:8002'
+    assert moved['units']['web'] == ['pyfleet-leanengine-web@8002.service', 'pyfleet-leanengine-web@8003.service']
+    assert moved['units']['instances'][:2] == moved['units']['web']
+    # the plan itself is left as it was; 0, or the same port, is the plan
+    assert plan['web']['port'] == 8000 and contract.on_port(plan, 0) is plan and contract.on_port(plan, 8000) is plan
+    assert plan_of(rules, os.path.join(ROOT, 'examples', 'leanengine'), web_port=8300)['web']['port_auto'] is False

@@ -92,3 +92,22 @@ def test_the_real_host_tables_can_be_read():
         assert [h['pid'] for h in found] == [os.getpid()]
     finally:
         s.close()
+
+
+def test_without_a_port_set_the_host_gives_the_app_a_free_pair_and_keeps_it(tmp_path):
+    proc = fake_proc(tmp_path, [(8000, '300'), (8003, '400')], dict([OTHER]))
+    conf = tmp_path / 'etc'
+    (conf / 'api').mkdir(parents=True)
+    (conf / 'api' / 'ports.nft').write_text('# ports: 8004 8005\n')
+    slots = tmp_path / 'slots'
+    p = {'app': 'shop', 'ports': [8000, 8001], 'config_root': str(conf), 'auto': True, 'slots_dir': str(slots)}
+    # 8000 is held, 8002/8003 half held, 8004/8005 another app's: 8006
+    res = ports.allocate(p, proc)
+    assert not res.get('failed') and res['port'] == 8006 and res['ports'] == [8006, 8007]
+    # once it has slots here, it keeps its pair
+    slots.mkdir()
+    for n in ('8010', '8011'):
+        os.symlink('/srv/shop/releases/x', str(slots / n))
+    assert ports.allocate(p, proc)['port'] == 8010
+    # free: the plan's own
+    assert ports.allocate(dict(p, slots_dir=''), fake_proc(tmp_path / 'b', [], {}))['port'] == 8000

@@ -150,3 +150,40 @@ def test_restore_puts_the_live_releases_snapshot_back_where_it_differs(tmp_path)
     # a release with no snapshot: nothing
     none = releases.run_task(dict(p, release='b'))
     assert not none['changed'] and not none['snapshot']
+
+
+@pytest.mark.parametrize('before,what,after,changed', [
+    ((), 'checked', ['r.checked'], True),
+    (('r.failed',), 'checked', ['r.checked'], True),
+    (('r.checked',), 'checked', ['r.checked'], False),
+    (('r.checked',), 'failed', ['r.failed'], True),
+    (('r.failed',), 'failed', ['r.failed'], False),
+])
+def test_a_mark_takes_the_other_away(tmp_path, before, what, after, changed):
+    for name in before:
+        (tmp_path / name).write_text('r\n' if name.endswith('.checked') else 'failed\n')
+        os.chmod(str(tmp_path / name), 0o600)
+    assert releases.mark(str(tmp_path), '/srv/shop/releases/r', what) is changed
+    assert sorted(os.listdir(str(tmp_path))) == after
+    assert oct(os.stat(str(tmp_path / after[0])).st_mode & 0o777) == '0o600'
+
+
+def test_a_snapshot_writes_what_changed_and_restore_puts_it_back(tmp_path):
+    root = make(tmp_path, 'a:L:v1')
+    etc = tmp_path / 'etc'
+    etc.mkdir()
+    env, unit, gone = str(etc / 'env'), str(etc / 'pyfleet-shop-web@.service'), str(etc / 'missing.conf')
+    open(env, 'w').write('A=1\n')
+    open(unit, 'w').write('[Service]\n')
+    p = params(root, action='snapshot', release=root + '/releases/a', files=[env, unit, gone],
+               plan={'web': None, 'units': {'templates': []}, 'site': {}}, env_dir=str(etc))
+    res = releases.run_task(p)
+    snap = tmp_path / 'state' / 'a.config'
+    assert res['changed'] and res['written'] == ['env', 'pyfleet-shop-web@.service', 'plan.json']
+    assert oct(os.stat(str(snap)).st_mode & 0o777) == '0o700'
+    assert not releases.run_task(p)['changed']
+    # a failed deploy writes its own; restore puts the snapshot's back
+    open(env, 'w').write('A=2\n')
+    back = releases.run_task(dict(p, action='restore', release=''))
+    assert back['restored'] == [env] and open(env).read() == 'A=1\n'
+    assert back['plan']['files'] == [env, unit]

@@ -163,19 +163,14 @@ msg:
 
 import signal
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.cutover import ARGUMENT_SPEC, run_task
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     # a dropped connection (the deploy killed, the network gone) must not stop a cutover halfway
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    result = run_task(module.params, check_mode=module.check_mode)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    entry.run(ARGUMENT_SPEC, run_task, pass_check_mode=True)
 
 
 if __name__ == '__main__':

@@ -164,17 +164,12 @@ timed_out:
   type: bool
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.steps import ARGUMENT_SPEC, run_task
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=False)
-    result = run_task(module.params)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    entry.run(ARGUMENT_SPEC, run_task, supports_check_mode=False)
 
 
 if __name__ == '__main__':

@@ -95,17 +95,12 @@ complete:
   type: bool
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.interpreter import ARGUMENT_SPEC, run_task
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    result = run_task(module.params, check_mode=module.check_mode)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    entry.run(ARGUMENT_SPEC, run_task, pass_check_mode=True)
 
 
 if __name__ == '__main__':

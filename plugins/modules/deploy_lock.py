@@ -97,14 +97,12 @@ running:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.deploy_lock import ARGUMENT_SPEC, run_task
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.exit_json(**run_task(module.params))
+    entry.run(ARGUMENT_SPEC, run_task)
 
 
 if __name__ == '__main__':

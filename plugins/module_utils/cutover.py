@@ -39,6 +39,7 @@ import subprocess
 import time
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import health, ports, releases, report, slots
+from ansible_collections.pyfleet.deploy.plugins.module_utils.releases import write
 
 ARGUMENT_SPEC = dict(
     health.CHECK_SPEC,
@@ -141,22 +142,6 @@ def point(link, target):
         os.unlink(tmp)
     os.symlink(target, tmp)
     os.replace(tmp, link)
-    return True
-
-
-def write(path, text, mode=0o644):
-    """Write ``path`` whole (a temporary file, then a rename); True when it changed."""
-    try:
-        with open(path) as fh:
-            if fh.read() == text:
-                return False
-    except OSError:
-        pass
-    tmp = '%s.pyfleet-%d' % (path, os.getpid())
-    with open(tmp, 'w') as fh:
-        fh.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
     return True
 
 
@@ -309,11 +294,7 @@ class Cutover:
                     + self.host.journal(inst['unit'], p['journal_lines']).splitlines()))
             self._ask(inst['url'], inst.get('socket'), inst['unit'], outcome)
             self._own_port(inst, outcome, 'beside it')
-            try:
-                with open(p['upstream_conf']) as fh:
-                    before = fh.read()
-            except OSError:
-                before = ''
+            before = read(p['upstream_conf']) or ''
             workers = set()
             if write(p['upstream_conf'], p['upstreams'][str(inst['port'])]):
                 self.done.append('wrote %s' % p['upstream_conf'])
@@ -326,10 +307,11 @@ class Cutover:
             raise Failed(self._undo(str(exc), before, slot))
         return self._settle(p['release_dir'], inst, started=True, workers=workers)
 
-    def _env_to(self, name):
-        """Copy the deploy's environment to ``<env_file>.<name>`` (an instance's, or the other processes')."""
+    def _env_to(self, name, text=None):
+        """Write ``<env_file>.<name>`` (an instance's environment, or the other processes'): ``text``, or else the
+        deploy's environment as it is."""
         env = self.p['env_file']
-        text = read(env) if env else None
+        text = read(env) if text is None and env else text
         if text is not None and write('%s.%s' % (env, name), text, 0o600):
             self.done.append('wrote %s.%s' % (env, name))
             self.changed = True
@@ -337,14 +319,10 @@ class Cutover:
     def _seed_live_env(self, live):
         """A live instance from before environments were its own gets one: its release's snapshot's (what it
         went live with), or else the deploy's file as it is."""
-        env, seen = self.p['env_file'], self.seen
-        port = seen.get('live', '') if seen else ''
-        if not env or not port or os.path.exists('%s.%s' % (env, port)):
-            return
-        snap = read(os.path.join(self.p['state_dir'], live + '.config', os.path.basename(env))) if live else None
-        text = snap if snap is not None else read(env)
-        if text is not None and write('%s.%s' % (env, port), text, 0o600):
-            self.done.append('wrote %s.%s (the live instance\'s)' % (env, port))
+        env, port = self.p['env_file'], (self.seen or {}).get('live', '')
+        if env and port and not os.path.exists('%s.%s' % (env, port)):
+            self._env_to(port, read(os.path.join(self.p['state_dir'], live + '.config', os.path.basename(env)))
+                         if live else None)
 
     def _undo(self, msg, before, slot):
         """After a failed switch: nginx back on the live instance, the new one stopped, the release failed."""

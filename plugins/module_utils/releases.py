@@ -166,8 +166,11 @@ def prune(p, check_mode=False):
                 kept=sorted(kept))
 
 
-def _write(path, data, mode=0o600):
-    """Write ``path`` whole (a temporary file, then a rename); True when it changed."""
+def write(path, data, mode=0o644):
+    """Write ``path`` whole (text or bytes): a temporary file made with ``mode``, then a rename, so it is never
+    half-written nor, for a moment, more open than ``mode``; True when it changed."""
+    if isinstance(data, str):
+        data = data.encode('utf-8')
     if _same(path, data):
         return False
     tmp = '%s.pyfleet-%d' % (path, os.getpid())
@@ -189,7 +192,7 @@ def mark(state_dir, rid, what, why='', check_mode=False):
     text = ((rid if what == 'checked' else (why or 'failed')) + '\n').encode()
     changed = not _same(path, text) or os.path.lexists(other)
     if changed and not check_mode:
-        _write(path, text)
+        write(path, text, 0o600)
         if os.path.lexists(other):
             os.unlink(other)
     return changed
@@ -214,12 +217,12 @@ def snapshot(p, check_mode=False):
         if not _same(os.path.join(snap, name), data):
             changed.append(name)
             if not check_mode:
-                _write(os.path.join(snap, name), data)
+                write(os.path.join(snap, name), data, 0o600)
     text = (json.dumps(plan, indent=4, sort_keys=True) + '\n').encode()
     if not _same(os.path.join(snap, 'plan.json'), text):
         changed.append('plan.json')
         if not check_mode:
-            _write(os.path.join(snap, 'plan.json'), text)
+            write(os.path.join(snap, 'plan.json'), text, 0o600)
     try:
         stale = sorted(set(os.listdir(snap)) - set(wanted) - {'plan.json'})
     except OSError:
@@ -265,7 +268,7 @@ def restore(p, check_mode=False):
         if check_mode:
             continue
         secret = bool(p['env_dir']) and dest.startswith(p['env_dir'].rstrip('/') + '/')
-        _write(dest, data, 0o600 if secret else 0o644)
+        write(dest, data, 0o600 if secret else 0o644)
     return dict(changed=bool(restored), release=rid, snapshot=True, restored=restored, plan=plan,
                 units=any(d.startswith('/etc/systemd/') for d in restored),
                 site=any(d.startswith('/etc/nginx/') for d in restored),

@@ -70,23 +70,32 @@ def unit_of(pid, proc='/proc'):
 def holders(port, proc='/proc'):
     """Every process that listens on TCP ``port`` (any address): [{pid, command, unit}]; a socket whose process
     cannot be found (another namespace) is one row with pid 0."""
-    inodes = {inode for number, inode in listening(proc) if number == port}
-    if not inodes:
-        return []
-    found, seen = [], set()
+    return holders_of([port], proc)[port]
+
+
+def holders_of(ports, proc='/proc', sockets=None):
+    """{port: its holders, as ``holders`` says} for each of ``ports``, from one look at the kernel's tables
+    (``sockets``, ``listening``'s, when the caller has them already) and one pass over the processes."""
+    sockets = listening(proc) if sockets is None else sockets
+    port_of = {inode: number for number, inode in sockets if number in ports}
+    found = {port: [] for port in ports}
+    if not port_of:
+        return found
+    seen = set()
     for fd_dir in glob.glob(os.path.join(proc, '[0-9]*', 'fd')):
         pid = int(fd_dir.split(os.sep)[-2])
         try:
             fds = os.listdir(fd_dir)
         except OSError:
             continue
-        links = []
+        mine = set()
         for fd in fds:
             try:
-                links.append(os.readlink(os.path.join(fd_dir, fd)))
+                link = os.readlink(os.path.join(fd_dir, fd))
             except OSError:     # closed meanwhile (the listing's own descriptor, for one)
                 continue
-        mine = {link[8:-1] for link in links if link.startswith('socket:[')} & inodes
+            if link.startswith('socket:[') and link[8:-1] in port_of:
+                mine.add(link[8:-1])
         if mine:
             seen |= mine
             try:
@@ -94,9 +103,11 @@ def holders(port, proc='/proc'):
                     command = fh.read().strip()
             except OSError:
                 command = '?'
-            found.append({'pid': pid, 'command': command, 'unit': unit_of(pid, proc)})
-    if inodes - seen:
-        found.append({'pid': 0, 'command': '?', 'unit': ''})
+            row = {'pid': pid, 'command': command, 'unit': unit_of(pid, proc)}
+            for port in sorted({port_of[inode] for inode in mine}):
+                found[port].append(dict(row))
+    for port in sorted({port_of[inode] for inode in set(port_of) - seen}):
+        found[port].append({'pid': 0, 'command': '?', 'unit': ''})
     return found
 
 
@@ -138,13 +149,15 @@ def free_pair(taken, first=FIRST, last=LAST):
     return None
 
 
-def check(p, proc='/proc'):
-    """The task's result: refused, naming each port and its holder, when a port is not the app's to take."""
-    problems, taken = [], set()
-    others = claims(p['config_root'], p['app'])
-    taken |= set(others)
+def check(p, proc='/proc', sockets=None, others=None):
+    """The task's result: refused, naming each port and its holder, when a port is not the app's to take.
+    ``sockets`` and ``others`` (``listening``'s and ``claims``') when the caller has read them already."""
+    sockets = listening(proc) if sockets is None else sockets
+    others = claims(p['config_root'], p['app']) if others is None else others
+    problems, taken = [], set(others)
+    held = holders_of(p['ports'], proc, sockets)
     for port in p['ports']:
-        foreign = [h for h in holders(port, proc) if not own(h, p['app'])]
+        foreign = [h for h in held[port] if not own(h, p['app'])]
         if foreign:
             taken.add(port)
             problems.append('port %d is taken by %s' % (port, ', '.join(describe(h) for h in foreign)))
@@ -152,7 +165,7 @@ def check(p, proc='/proc'):
             problems.append('port %d is the app %s\'s (its web instances use it)' % (port, others[port]))
     if not problems:
         return dict(changed=False, ports=p['ports'])
-    pair = free_pair(taken | {number for number, _ in listening(proc)})
+    pair = free_pair(taken | {number for number, _ in sockets})
     return dict(changed=False, failed=True, ports=p['ports'], msg=(
         'pyfleet: the app %s cannot have its web ports %s here: %s. Each app that listens on ports needs two of '
         'its own, which nothing else on the host listens on. Set pyfleet_web_port%s.'
@@ -172,16 +185,17 @@ def own_pair(slots_dir):
 def allocate(p, proc='/proc'):
     """The app's pair on this host, when pyfleet_web_port was not set: the one it has here already, else the
     plan's (8000) when it is free, else the first free pair; then checked as ``check`` does."""
+    sockets, others = listening(proc), claims(p['config_root'], p['app'])
     port = own_pair(p['slots_dir']) if p['slots_dir'] else None
     if port is None:
         first = p['ports'][0]
-        taken = set(claims(p['config_root'], p['app'])) | {n for n, _ in listening(proc)}
+        taken = set(others) | {n for n, _ in sockets}
         port = first if first not in taken and first + 1 not in taken else free_pair(taken)
         if port is None:
             return dict(changed=False, failed=True, ports=p['ports'],
                         msg='pyfleet: no pair of free ports is left between %d and %d on this host for the app %s; '
                             'set pyfleet_web_port.' % (FIRST, LAST + 1, p['app']))
-    res = check(dict(p, ports=[port, port + 1]), proc)
+    res = check(dict(p, ports=[port, port + 1]), proc, sockets, others)
     res['port'] = port
     return res
 

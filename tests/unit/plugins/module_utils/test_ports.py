@@ -44,6 +44,9 @@ def test_holders_are_found_by_socket_and_named_by_their_unit(tmp_path):
     # a socket whose process is out of sight
     assert ports.holders(9000, proc) == [{'pid': 0, 'command': '?', 'unit': ''}]
     assert ports.describe(ports.holders(22, proc)[0]) == 'sshd (pid 812, ssh.service)'
+    # several ports in one pass over the processes
+    both = ports.holders_of([22, 8001, 8002], proc)
+    assert [h['pid'] for h in both[22]] == [812] and [h['pid'] for h in both[8001]] == [950] and both[8002] == []
 
 
 @pytest.mark.parametrize('unit,app,mine', [

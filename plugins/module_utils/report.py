@@ -18,12 +18,12 @@ import re
 TAIL = 40   # lines of a stream's output a failure shows
 
 
-def tail(text, lines=TAIL):
-    """The last ``lines`` lines of ``text``, with a line that says how many came before them."""
+def tail(text, lines=TAIL, earlier=0):
+    """The last ``lines`` lines of ``text``, with a line that says how many came before them (``earlier`` more
+    than ``text`` holds, when it is already the last of a longer output)."""
     rows = (text or '').rstrip().splitlines()
-    if len(rows) <= lines:
-        return rows
-    return ['[... %d earlier lines]' % (len(rows) - lines)] + rows[-lines:]
+    dropped = earlier + max(len(rows) - lines, 0)
+    return (['[... %d earlier lines]' % dropped] if dropped else []) + rows[-lines:]
 
 
 def bad_pattern(patterns):

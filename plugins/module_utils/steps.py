@@ -85,9 +85,7 @@ class Scan(object):
 
     def tail(self, stream):
         """The kept lines, with a line that says how many came before them."""
-        kept = list(self.kept[stream])
-        dropped = self.count[stream] - len(kept)
-        return (['[... %d earlier lines]' % dropped] if dropped else []) + kept
+        return report.tail(self.text(stream), self.lines, self.count[stream] - len(self.kept[stream]))
 
     def matched(self):
         """The first line each pattern matched, one per line: every pattern that matched the output matches it."""

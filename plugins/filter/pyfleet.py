@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import python_minor as _python_minor
 
 
@@ -28,15 +28,23 @@ def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
     return contract.layout(name, apps_root, config_root)
 
 
-def plan_on_port(plan, port):
-    """The plan with its web instances on ``port`` and the next one (the pair a host gave the app); the plan as it
-    is for 0, or when it has no web process."""
+def plan_on_port(plan, port, gunicorn=None):
+    """The plan with its web instances on ``port`` and the next one (the pair a host gave the app) and as
+    ``gunicorn``'s answer on the host settles them; the plan as it is for 0 and no answer, or when it has no web
+    process."""
     try:
-        return contract.on_port(plan, int(port or 0))
+        return contract.on_port(plan, int(port or 0), gunicorn or None)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('pyfleet.deploy.plan_on_port: %s' % exc)
 
 
+def gunicorn_answer(stdout):
+    """gunicorn's answer in the output of the build step that asks it (its last line that starts with
+    "pyfleet-gunicorn: "), or {} when there is none."""
+    return gunicorn.read(stdout) or {}
+
+
 class FilterModule(object):
     def filters(self):
-        return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port}
+        return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
+                'gunicorn_answer': gunicorn_answer}

@@ -21,6 +21,7 @@ import json
 import os
 import re
 
+from ansible_collections.pyfleet.deploy.plugins.module_utils import gunicorn
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import _vtuple
 from ansible_collections.pyfleet.deploy.plugins.module_utils.requirements import local_path
 
@@ -45,13 +46,15 @@ SCHEMA = {
     'processes': ('dict', 'Process name -> command, source, line, mode (web: gunicorn or command).'),
     'web': ('dict?', 'The web process; slots: its two instances (port, unit, socket, upstream, url), blue and green; '
                      "port, socket and upstream are the first's; listens: it listens on its ports itself (a command, "
-                     'or gunicorn with reuse_port), not on a unix socket; port_auto: pyfleet_web_port was not set, so '
+                     'or gunicorn with reuse_port), not on a unix socket, or may (bind "ask": a gunicorn config the host asks '
+                     'gunicorn about; gunicorn: what its answer settled); port_auto: pyfleet_web_port was not set, so '
                      'each host gives the app a pair of its own (on_port).'),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
     'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
                       'templates (the unit files).'),
     'build': ('dict', 'The steps before the switch: pre_compile (bin/pre_compile, before the virtualenv), collectstatic, '
-                      'migrate, post_compile (bin/post_compile), import_check (a WSGI app), release.'),
+                      'migrate, post_compile (bin/post_compile), import_check (a WSGI app), ask_gunicorn (the script that '
+                      'asks gunicorn what the app\'s config sets, with its arguments), release.'),
     'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
     'nltk': ('list?', "The corpora nltk.txt names, downloaded at build time into the release's nltk_data (NLTK_DATA)."),
     'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
@@ -208,20 +211,31 @@ def _place_web(plan, port):
     web, unit = plan['web'], plan['layout']['unit_prefix']
     web['slots'] = [_web_slot(unit, web.get('mode') if web.get('bind') != 'tcp' else 'tcp', n) for n in (port, port + 1)]
     web.update(port=port, socket=web['slots'][0]['socket'], upstream=web['slots'][0]['upstream'],
-               # it listens on its ports itself (not on a unix socket): they must be its alone on a host
-               listens=web['slots'][0]['socket'] is None)
+               # it listens on its ports itself (not on a unix socket): they must be its alone on a host; a
+               # gunicorn config gunicorn was not asked about yet may make it so (bind "ask"), so they are kept for it
+               listens=web['slots'][0]['socket'] is None or web.get('bind') == 'ask')
     units = plan['units']
     units['web'] = [slot['unit'] for slot in web['slots']]
     units['instances'] = units['web'] + units['others']
 
 
-def on_port(plan, port):
-    """The plan with its web instances on ``port`` and the next one: the pair a host gave the app
-    (pyfleet.deploy.app_ports). The plan itself when it has no web process, or already has that port."""
+def on_port(plan, port, answer=None):
+    """The plan with its web instances on ``port`` and the next one (the pair a host gave the app,
+    pyfleet.deploy.app_ports) and, for a gunicorn app, as gunicorn's ``answer`` on the host settles them
+    (module_utils/gunicorn.py: a loopback port for reuse_port, the app's own timeouts). The plan itself when it
+    has no web process, or nothing changes."""
     web = plan.get('web')
-    if not web or not port or int(port) == web.get('port'):
+    if not web:
+        return plan
+    settled = gunicorn.settle(answer, web.get('config') or 'the gunicorn configuration') \
+        if answer and web.get('mode') == 'gunicorn' else None
+    port = int(port or 0) or web.get('port')
+    if port == web.get('port') and (settled is None or (settled['bind'] == web.get('bind')
+                                                        and settled == web.get('gunicorn'))):
         return plan
     plan = copy.deepcopy(plan)
+    if settled is not None:
+        plan['web'].update(bind=settled['bind'], gunicorn=settled)
     _place_web(plan, int(port))
     return plan
 
@@ -308,6 +322,11 @@ def derive(plan, p, env, findings):
         'collectstatic': bool(django.get('collectstatic')),
         'migrate': bool(django.get('migrate')),
         'import_check': (web or {}).get('wsgi_app') if p['import_check'] and (web or {}).get('mode') == 'gunicorn' else None,
+        # gunicorn asked what it will do with the app's config, in the build sandbox (and the WSGI app imported as
+        # gunicorn imports it, unless import_check is off): python -c script, then args with the release's chdir
+        'ask_gunicorn': {'script': gunicorn.SCRIPT, 'load': bool(p['import_check']), 'chdir': web.get('chdir') or '.',
+                         'args': list(web.get('gunicorn_args') or []), 'app': web.get('wsgi_app'),
+                         'config': web.get('config')} if (web or {}).get('mode') == 'gunicorn' else None,
         'release': (plan.get('release') or {}).get('command'),
         # Heroku's build hooks, when the app has them: bin/pre_compile before the virtualenv is built,
         # bin/post_compile after collectstatic

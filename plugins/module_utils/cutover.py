@@ -116,8 +116,24 @@ class Host:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def check(self, p):
+        unit = p.get('journal_unit')
         return health.wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or health.DEFAULT_STATUSES), p['body'],
-                                   p['timeout'], p['interval'], unix_socket=p.get('unix_socket'))
+                                   p['timeout'], p['interval'], unix_socket=p.get('unix_socket'),
+                                   gone=(lambda: self.exited(unit)) if unit else None)
+
+    def exited(self, unit):
+        """Why ``unit`` is not running its process any more since it was started (it exited, and systemd
+        restarts it or gave up), or None while it runs."""
+        props = slots.unit_props([unit], ('ActiveState', 'SubState', 'NRestarts', 'ExecMainStatus', 'Result'))[unit]
+        restarts = int(props['NRestarts']) if props['NRestarts'].isdigit() else 0
+        if restarts or props['SubState'] in ('auto-restart', 'failed', 'dead', 'exited'):
+            return 'its process exited (status %s, %s; systemd restarted it %d time%s), so it was not waited for' % (
+                props['ExecMainStatus'] or '?', props['Result'] or props['SubState'], restarts, '' if restarts == 1 else 's')
+        return None
+
+    def unit_ports(self, unit):
+        """The TCP ports ``unit``'s processes listen on (module_utils/ports.py)."""
+        return ports.listened_by(unit)
 
     def journal(self, unit, lines):
         return health.journal(unit, lines)
@@ -241,8 +257,23 @@ class Cutover:
         self.done.append('asked %s%s: %s in %.2f s' % (q['url'], ' on ' + q['unix_socket'] if q['unix_socket'] else '',
                                                         'healthy' if res['ok'] else res['why'], res['elapsed']))
         if not res['ok']:
-            raise Failed(health.failure(q, res, self.host.journal))
+            raise Failed(report.compose(health.failure(q, res, self.host.journal),
+                                        self._listens_elsewhere(journal_unit, unix_socket, url, res)))
         return res
+
+    def _listens_elsewhere(self, unit, unix_socket, url, res):
+        """For an instance on a port that never answered there: the ports it does listen on, and $PORT."""
+        if unix_socket or res.get('status') is not None or not unit:
+            return ''
+        port = url.rsplit(':', 1)[-1].split('/')[0]
+        found = [str(n) for n in self.host.unit_ports(unit) if str(n) != port]
+        if not found:
+            return ('%s listens on no TCP port. pyfleet sends its requests to $PORT (%s here): the web process must '
+                    'listen there, on any address or 127.0.0.1.' % (unit, port))
+        return ('%s listens on %s, not on $PORT (%s here). pyfleet gives each web instance its port in the PORT '
+                'environment variable (and LEANCLOUD_APP_PORT on LeanEngine), and asks it there: make the web process '
+                'listen on it, e.g. port=int(os.environ["PORT"]) in the app, or "--port $PORT" in its command.'
+                % (unit, ', '.join(found), port))
 
     # -- the two paths
     def run(self):

@@ -80,9 +80,10 @@ CODES = {
     'cf-manifest-command-ignored': ('warning', 'manifest.yml and the Procfile run a process differently; the Procfile wins.'),
     'python-syntax-error': ('error', 'An entry-point Python file does not parse.'),
     'no-web-process': ('error', 'pyfleet cannot tell how to start the app.'),
-    'gunicorn-bind-ignored': ('note', "pyfleet binds gunicorn to its own socket; the Procfile's --bind is replaced."),
-    'gunicorn-reuse-port': ('note', "The app's gunicorn config sets reuse_port: gunicorn binds a loopback port, "
-                                    'not a unix socket.'),
+    'gunicorn-bind-ignored': ('note', "pyfleet binds gunicorn to its own socket; the Procfile's or the config's bind "
+                                      'is replaced (the config\'s is said on the host, where gunicorn is asked).'),
+    'gunicorn-reuse-port': ('note', "gunicorn, asked on the host, sets reuse_port from the app's config: it listens "
+                                    'on a loopback port, not a unix socket.'),
     'gunicorn-not-required': ('warning', 'gunicorn serves the app but is not in the requirements; pyfleet installs it.'),
     # Django
     'django-not-required': ('warning', 'manage.py exists but Django is not a requirement, so Django steps are skipped.'),

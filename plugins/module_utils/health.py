@@ -99,9 +99,11 @@ def judge(status, body, statuses=DEFAULT_STATUSES, expect=''):
 
 
 def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=60.0, interval=1.0,
-                 request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None):
+                 request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None,
+                 gone=None):
     """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer. The
-    pauses between tries start at FIRST_PAUSE and double up to ``interval``.
+    pauses between tries start at FIRST_PAUSE and double up to ``interval``. ``gone``, when given, is asked
+    after each try that was not healthy: a reason (the process it asks exited) ends the wait at once.
 
     Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
     lines), attempts, elapsed (seconds).
@@ -117,6 +119,10 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
             {'unix_socket': unix_socket} if unix_socket else {}))
         why = judge(status, body, statuses, expect)
         if why is None:
+            break
+        ended = gone() if gone is not None else None
+        if ended:
+            why = ended
             break
         left = deadline - clock()
         if left <= 0:

@@ -15,7 +15,6 @@ them instead of stopping at the first.
 
 from __future__ import annotations
 
-import ast
 import datetime
 import os
 import re
@@ -80,7 +79,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                                           deny=deny, near_eol_days=near_eol_days))
     _plan_processes(plan, root, files, findings)
     _django(plan, root, deps['names'], env, migrations, findings)
-    _gunicorn(plan, deps['names'], findings, root)
+    _gunicorn(plan, deps['names'], findings, root, env)
     _nltk(plan, root, files, deps['names'], findings)
     _shipping(plan, root, files, findings)
     return _finish(plan, findings)
@@ -322,52 +321,34 @@ def _nltk(plan, root, files, requirement_names, findings):
     plan['nltk'] = corpora
 
 
-def _gunicorn_config(root, web):
-    """(rel, text) of the gunicorn config the web process loads: -c/--config from its command, or
-    ./gunicorn.conf.py (gunicorn reads it from the working directory, the release); (None, None) when none."""
+def _gunicorn_config(root, web, env):
+    """The gunicorn config the web process may load, or None: -c/--config from its command, else
+    ./gunicorn.conf.py (gunicorn looks for it in the working directory, the release's root), or
+    GUNICORN_CMD_ARGS in the app's environment. What it sets is gunicorn's to say (module_utils/gunicorn.py)."""
     args = web.get('gunicorn_args') or []
-    rel = 'gunicorn.conf.py'
+    rel = None
     for i, arg in enumerate(args):
         if arg in ('-c', '--config') and i + 1 < len(args):
             rel = args[i + 1]
         elif arg.startswith('--config='):
             rel = arg.split('=', 1)[1]
-    if rel.startswith('python:') or os.path.isabs(rel):
-        return None, None
-    path = os.path.join(root, rel)
-    if not os.path.isfile(path):
-        return None, None
-    try:
-        with open(path, encoding='utf-8') as fh:
-            return rel, fh.read()
-    except (OSError, UnicodeDecodeError):
-        return None, None
+    if rel:
+        return rel
+    if os.path.isfile(os.path.join(root, 'gunicorn.conf.py')):
+        return 'gunicorn.conf.py'
+    if (env or {}).get('GUNICORN_CMD_ARGS'):
+        return 'GUNICORN_CMD_ARGS'
+    return None
 
 
-def _reuse_port(text):
-    """Does a gunicorn config set reuse_port to something true, at top level?"""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return False
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == 'reuse_port' for t in node.targets):
-            return not isinstance(node.value, ast.Constant) or bool(node.value.value)
-    return False
-
-
-def _gunicorn(plan, requirement_names, findings, root=None):
-    """gunicorn serves a WSGI app; pyfleet adds it when the app does not list it. A gunicorn config that
-    sets reuse_port (SO_REUSEPORT, which a unix socket does not support) gets a loopback port instead."""
+def _gunicorn(plan, requirement_names, findings, root=None, env=None):
+    """gunicorn serves a WSGI app; pyfleet adds it when the app does not list it. With a config of the app's,
+    which is Python, the bind is gunicorn's to say: the host asks it (bind "ask") once the virtualenv is built,
+    and meanwhile the app's ports are reserved as for one that listens on them."""
     web = plan.get('web')
     if web and web.get('mode') == 'gunicorn' and root:
-        rel, text = _gunicorn_config(root, web)
-        web['bind'] = 'tcp' if text and _reuse_port(text) else 'unix'
-        if web['bind'] == 'tcp':
-            findings.add('gunicorn-reuse-port',
-                         '%s sets reuse_port, which a unix socket does not support: pyfleet binds gunicorn to '
-                         '127.0.0.1 on the web port (and the next, blue/green) instead of its socket.' % rel,
-                         'Nothing to do; give apps on one host web ports two apart (pyfleet_web_port).', rel)
+        web['config'] = _gunicorn_config(root, web, env)
+        web['bind'] = 'ask' if web['config'] else 'unix'
     if web and web.get('mode') == 'gunicorn' and plan['package_manager'] and 'gunicorn' not in requirement_names:
         plan['extra_packages'].append('gunicorn')
         findings.add('gunicorn-not-required', 'The web process runs under gunicorn, which is not a requirement.',

@@ -111,6 +111,13 @@ def holders_of(ports, proc='/proc', sockets=None):
     return found
 
 
+def listened_by(unit, proc='/proc'):
+    """The TCP ports processes of ``unit`` listen on, sorted (one look at the kernel's tables)."""
+    sockets = listening(proc)
+    found = holders_of(sorted({number for number, _ in sockets}), proc, sockets)
+    return sorted(port for port, rows in found.items() if any(row['unit'] == unit for row in rows))
+
+
 def describe(holder):
     """A holder, in words: 'sshd (pid 812, ssh.service)'."""
     if not holder['pid']:

@@ -17,7 +17,8 @@ Its state, read from those and from where ``current`` points:
   checked   checked, never live
   built     none of these: unpacked, or cut off half-way
 
-``mark`` marks a release checked or failed (each takes the other mark away); ``snapshot`` keeps what the live
+``mark`` marks a release checked or failed (each takes the other mark away; a checked mark may hold what
+the build steps found out, such as gunicorn's answer); ``one`` says where one release stands; ``snapshot`` keeps what the live
 release runs with; ``restore`` puts a release's configuration back from its snapshot: the live one's after a deploy that failed
 (or was cut off), so that what serves runs with its own configuration on its next restart or reboot; an
 earlier one's for a rollback.
@@ -42,7 +43,7 @@ import time
 MARKS = ('checked', 'failed', 'config')
 
 ARGUMENT_SPEC = dict(
-    action=dict(type='str', choices=['look', 'prune', 'restore', 'mark', 'snapshot'], default='look'),
+    action=dict(type='str', choices=['look', 'one', 'prune', 'restore', 'mark', 'snapshot'], default='look'),
     releases=dict(type='path', required=True),
     state=dict(type='path', required=True),
     current=dict(type='path', required=True),
@@ -54,6 +55,7 @@ ARGUMENT_SPEC = dict(
     env_dir=dict(type='path', default=''),
     mark=dict(type='str', choices=['checked', 'failed'], default='checked'),
     why=dict(type='str', default=''),
+    data=dict(type='dict', default={}),
     files=dict(type='list', elements='path', default=[]),
     plan=dict(type='dict', default={}),
 )
@@ -182,20 +184,45 @@ def write(path, data, mode=0o644):
     return True
 
 
-def mark(state_dir, rid, what, why='', check_mode=False):
+def mark(state_dir, rid, what, why='', check_mode=False, data=None):
     """Mark release ``rid`` ``checked`` (it passed every build step; an earlier failure's mark goes) or
     ``failed`` (a build step or its health gate failed; its checked mark goes, so a rerun checks it again).
-    True when a mark changed."""
+    A checked mark holds ``data`` (what the build steps found out: gunicorn's answer), as JSON, for the
+    runs that do not run them again. True when a mark changed."""
     rid = os.path.basename(rid.rstrip('/'))
     put, drop = (('checked', 'failed') if what == 'checked' else ('failed', 'checked'))
     path, other = os.path.join(state_dir, rid + '.' + put), os.path.join(state_dir, rid + '.' + drop)
-    text = ((rid if what == 'checked' else (why or 'failed')) + '\n').encode()
+    if what != 'checked':
+        text = (why or 'failed') + '\n'
+    else:
+        text = (json.dumps(dict(data, id=rid), sort_keys=True) if data else rid) + '\n'
+    text = text.encode()
     changed = not _same(path, text) or os.path.lexists(other)
     if changed and not check_mode:
         write(path, text, 0o600)
         if os.path.lexists(other):
             os.unlink(other)
     return changed
+
+
+def one(p):
+    """Where release ``p['release']`` (a path or an id) stands, in one look: checked (and what its checked mark
+    holds, ``data``), failed, and whether a copy of it is unpacked (``left``)."""
+    rid = os.path.basename(p['release'].rstrip('/'))
+    data, checked = {}, False
+    try:
+        with open(os.path.join(p['state'], rid + '.checked'), 'rb') as fh:
+            text = fh.read().decode('utf-8', 'replace').strip()
+        checked = True
+        data = json.loads(text) if text.startswith('{') else {}
+    except OSError:
+        pass
+    except ValueError:
+        data = {}
+    data.pop('id', None)
+    return dict(changed=False, release=rid, checked=checked, data=data if isinstance(data, dict) else {},
+                marked_failed=os.path.lexists(os.path.join(p['state'], rid + '.failed')),
+                left=os.path.isdir(os.path.join(p['releases'], rid)))
 
 
 def snapshot(p, check_mode=False):
@@ -280,10 +307,12 @@ def run_task(p, check_mode=False):
     if p['action'] == 'restore':
         return restore(p, check_mode)
     if p['action'] == 'mark':
-        return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode),
+        return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode, p['data']),
                     release=os.path.basename(p['release'].rstrip('/')), mark=p['mark'])
     if p['action'] == 'snapshot':
         return snapshot(p, check_mode)
+    if p['action'] == 'one':
+        return one(p)
     if p['action'] == 'look':
         rows, marks = look(p)
         return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))

@@ -18,7 +18,9 @@ description:
     target) always. Releases that were never live (failed, cut off half-way, checked but never switched to) are
     removed, except O(protect) and the ones a web instance's link in O(slots) points at. Then the marks of every
     release that is gone, and the virtualenvs in O(venvs) no kept release uses.
-  - With O(action=mark), marks O(release) checked or failed; with O(action=snapshot), keeps O(files) and O(plan) in
+  - With O(action=one), says where O(release) stands in one look - C(checked) (and C(data), what its checked mark
+    holds), C(marked_failed), and C(left) (a copy of it is unpacked).
+  - With O(action=mark), marks O(release) checked or failed (a checked mark holds O(data)); with O(action=snapshot), keeps O(files) and O(plan) in
     the release's snapshot, C(state/<id>.config/) (root's, 0700), writing only what changed.
   - With O(action=restore), puts a release's configuration back as its snapshot (C(state/<id>.config/)) has it -
     every file its C(plan.json) lists, written whole where it differs. The release is O(release), or the live one;
@@ -29,10 +31,10 @@ author: pyfleet contributors
 options:
   action:
     description:
-      - C(look) reads the releases; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
+      - C(look) reads the releases; C(one) one release; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
         release checked or failed; C(snapshot) keeps what the live release runs with.
     type: str
-    choices: [look, prune, restore, mark, snapshot]
+    choices: [look, one, prune, restore, mark, snapshot]
     default: look
   releases:
     description: The app's releases directory (the plan's C(layout.releases)).
@@ -64,7 +66,8 @@ options:
     elements: path
     default: []
   release:
-    description: With C(restore), the release (its id) whose snapshot is put back; empty for the live one.
+    description: With C(restore), the release (its id) whose snapshot is put back, empty for the live one; with C(one) and
+      C(mark), the release (its path or id).
     type: str
     default: ""
   env_dir:
@@ -82,6 +85,10 @@ options:
     description: With C(mark=failed), what failed (the mark's text).
     type: str
     default: ""
+  data:
+    description: With C(mark=checked), what the build steps found out (gunicorn's answer), kept in the mark as JSON.
+    type: dict
+    default: {}
   files:
     description: With C(snapshot), the files the release runs with (its environment, units, site, port filter).
     type: list
@@ -172,9 +179,25 @@ plan:
   returned: action is restore
   type: dict
 release:
-  description: The release whose snapshot was read, marked or written.
-  returned: action is restore, mark or snapshot
+  description: The release whose snapshot was read, marked or written, or that was looked at.
+  returned: action is one, restore, mark or snapshot
   type: str
+checked:
+  description: With C(one), whether the release passed its build steps here (its checked mark).
+  returned: action is one
+  type: bool
+data:
+  description: With C(one), what its checked mark holds (gunicorn's answer), empty without one.
+  returned: action is one
+  type: dict
+left:
+  description: With C(one), whether a copy of the release is unpacked.
+  returned: action is one
+  type: bool
+marked_failed:
+  description: With C(one), whether the release is marked failed.
+  returned: action is one
+  type: bool
 written:
   description: With C(snapshot), the snapshot's files that changed.
   returned: action is snapshot

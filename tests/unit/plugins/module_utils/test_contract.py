@@ -157,6 +157,7 @@ def test_units_web_instance_and_build_steps(rules, tmp_path):
                                           'pyfleet-shop-clock@.service']
     assert plan['web']['socket'] == '/run/pyfleet-shop/web-8100.sock'
     assert plan['web']['upstream'] == 'unix:/run/pyfleet-shop/web-8100.sock'
+    assert plan['build'].pop('ask_gunicorn')['app'] == 'wsgi:application'
     assert plan['build'] == {'collectstatic': False, 'migrate': False, 'import_check': 'wsgi:application',
                              'release': 'python migrate.py', 'pre_compile': None, 'post_compile': None}
     write_tree(src, {'bin/pre_compile': 'echo pre\n', 'bin/post_compile': 'echo post\n'})
@@ -186,28 +187,48 @@ def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
     assert codes(plan, 'error') == ['src-missing'] and contract.check_schema(plan) == []
 
 
-@pytest.mark.parametrize('conf, bind', [
-    (None, 'unix'),
-    ('workers = 3\npreload_app = True\n', 'unix'),
-    ('import os\nbind = ["[::]:" + os.environ.get("PORT", "5000")]\nreuse_port = True\n', 'tcp'),
-    ('reuse_port = False\n', 'unix'),
+@pytest.mark.parametrize('files, config', [
+    ({}, None),
+    ({'gunicorn.conf.py': 'workers = 3\n'}, 'gunicorn.conf.py'),
+    ({'Procfile': 'web: gunicorn -c config/gunicorn.py wsgi:application\n', 'config/gunicorn.py': 'x = 1\n'},
+     'config/gunicorn.py'),
 ])
-def test_a_gunicorn_config_with_reuse_port_gets_a_loopback_port(rules, tmp_path, conf, bind):
-    files = dict(FLASK, **({'gunicorn.conf.py': conf} if conf else {}))
-    plan = plan_of(rules, write_tree(tmp_path / 'shop', files), web_port=8100)
-    assert plan['web']['bind'] == bind and plan['web']['listens'] is (bind == 'tcp')
-    slot = plan['web']['slots'][1]
+def test_a_gunicorn_config_is_asked_about_on_the_host_and_its_ports_kept_meanwhile(rules, tmp_path, files, config):
+    plan = plan_of(rules, write_tree(tmp_path / 'shop', dict(FLASK, **files)), web_port=8100)
+    web = plan['web']
+    assert web['config'] == config and web['bind'] == ('ask' if config else 'unix')
+    # until gunicorn answers, its ports are its own (it may listen on them), and the slots are the socket's
+    assert web['listens'] is bool(config) and web['slots'][1]['upstream'] == 'unix:/run/pyfleet-shop/web-8101.sock'
+    ask = plan['build']['ask_gunicorn']
+    assert (ask['app'], ask['config'], ask['load']) == ('wsgi:application', config, True)
+    assert 'WSGIApplication' in ask['script']
+
+
+def test_gunicorn_cmd_args_in_the_environment_is_a_config_too(rules, tmp_path):
+    plan = plan_of(rules, write_tree(tmp_path / 'shop', FLASK), env={'GUNICORN_CMD_ARGS': '--reuse-port'})
+    assert plan['web']['bind'] == 'ask'
+
+
+@pytest.mark.parametrize('answer, bind, own, stop', [
+    ({'reuse_port': True, 'set': ['reuse_port', 'bind'], 'bind': ['[::]:8100']}, 'tcp', [], None),
+    ({'reuse_port': False, 'set': ['timeout', 'graceful_timeout'], 'graceful_timeout': 45}, 'unix',
+     ['graceful_timeout', 'timeout'], 45),
+    ({'reuse_port': False, 'set': []}, 'unix', [], None),
+])
+def test_gunicorns_answer_settles_the_web_instances(rules, tmp_path, answer, bind, own, stop):
+    plan = plan_of(rules, write_tree(tmp_path / 'shop', dict(FLASK, **{'gunicorn.conf.py': 'x = 1\n'})), web_port=8100)
+    settled = contract.on_port(plan, 0, answer)
+    web = settled['web']
+    assert web['bind'] == bind and web['gunicorn']['own'] == own and web['gunicorn']['graceful_timeout'] == stop
+    assert web['listens'] is (bind == 'tcp')
+    slot = web['slots'][1]
     if bind == 'tcp':
         assert (slot['upstream'], slot['url'], slot['socket']) == ('127.0.0.1:8101', 'http://127.0.0.1:8101', None)
-        assert 'gunicorn-reuse-port' in codes(plan, 'note')
+        assert [n['code'] for n in web['gunicorn']['notes']] == ['gunicorn-reuse-port', 'gunicorn-bind-ignored']
     else:
         assert slot['upstream'] == 'unix:/run/pyfleet-shop/web-8101.sock'
-
-
-def test_the_config_a_procfile_names_with_c_is_the_one_read(rules, tmp_path):
-    files = dict(FLASK, **{'Procfile': 'web: gunicorn -c config/gunicorn.py wsgi:application\n',
-                           'config/gunicorn.py': 'reuse_port = True\n'})
-    assert plan_of(rules, write_tree(tmp_path / 'shop', files))['web']['bind'] == 'tcp'
+    assert plan['web']['bind'] == 'ask'                 # the plan itself is left as it was
+    assert contract.on_port(settled, 0, answer) is settled  # and settling again changes nothing
 
 
 def test_inputs_that_cannot_work_are_errors_that_name_them(rules, tmp_path):

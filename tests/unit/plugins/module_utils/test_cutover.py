@@ -75,6 +75,11 @@ class FakeHost:
         self.log.append('holders %d' % port)
         return self.listeners.get(port, [])
 
+    unit_listens = {}   # unit -> the ports it listens on
+
+    def unit_ports(self, unit):
+        return self.unit_listens.get(unit, [])
+
     def sleep(self, seconds):
         self.now += seconds
 
@@ -322,3 +327,18 @@ def test_its_own_listener_passes(app):
                       8001: [{'pid': 11, 'command': 'python', 'unit': GREEN}]}
     res = cutover.run_task(tcp(app), host)
     assert not res.get('failed') and (app / 'upstream.conf').read_text().startswith('# live: 8001')
+
+
+@pytest.mark.parametrize('listens, said', [
+    ([8080], 'listens on 8080, not on $PORT (8001 here)'),
+    ([], 'listens on no TCP port'),
+])
+def test_an_instance_that_never_answers_on_its_port_is_named_with_the_ports_it_listens_on(app, listens, said):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    host.listeners = {8000: [{'pid': 10, 'command': 'python', 'unit': BLUE}]}
+    host.unit_listens = {GREEN: listens}
+    host.check = lambda q: {'ok': False, 'status': None, 'why': 'no answer ([Errno 111] Connection refused)', 'body': '',
+                            'attempts': 9, 'elapsed': 60.0}
+    res = cutover.run_task(tcp(app), host)
+    assert res['failed'] and GREEN + ' ' + said in res['msg'] and res['msg'].count('PORT') >= 1
+    assert (app / 'upstream.conf').read_text().startswith('# live: 8000')

@@ -182,3 +182,15 @@ def test_a_gunicorn_instance_is_asked_on_its_own_unix_socket(tmp_path):
     gone = health.run_task(params(url='http://localhost/', host=None, status_codes=None, body='', timeout=0.3,
                                 interval=0.1, request_timeout=1, unix_socket=path))
     assert gone['failed'] and gone['status'] is None and gone['why'].startswith('no answer')
+
+
+def test_a_process_that_exits_at_start_ends_the_wait_at_once():
+    clock = FakeClock()
+    get, calls = answers(clock, [(None, 'no answer ([Errno 2] No such file or directory)')], cost=0.01)
+    tries = []
+
+    def gone():
+        tries.append(clock.now)
+        return 'its process exited (status 1, exit-code)' if len(tries) >= 2 else None
+    res = health.wait_healthy('http://127.0.0.1/', timeout=60, clock=clock, sleep=clock.sleep, get=get, gone=gone)
+    assert not res['ok'] and res['why'].startswith('its process exited') and len(calls) == 2 and res['elapsed'] < 1

@@ -249,16 +249,28 @@ def _python_version(root, files, findings, catalogue, deps, is_python, default_p
             if python:
                 python.update(source='default', source_line=None)
     if python and (pyproject or requires_python):
-        rp = requires_python or ((pyproject.get('project') or {}).get('requires-python'))
+        project_rp = ((pyproject or {}).get('project') or {}).get('requires-python')
+        rp = requires_python or project_rp
+        said = ('requires-python "%s"' % rp if project_rp else
+                '[tool.poetry.dependencies] python (read as "%s")' % rp)
         if rp:
             try:
-                if Version(python['version']) not in SpecifierSet(rp):
-                    findings.add('python-version-requires-python',
-                                 'Python %s does not satisfy requires-python "%s" in pyproject.toml.' % (python['version'], rp),
-                                 'Pin a version that satisfies it in .python-version, or relax requires-python.',
-                                 'pyproject.toml')
+                excluded = Version(python['version']) not in SpecifierSet(rp)
             except (InvalidSpecifier, InvalidVersion):
-                pass
+                excluded = False
+            if excluded and python.get('source') in ('default', None):
+                findings.add('python-version-requires-python',
+                             'Python %s does not satisfy %s in pyproject.toml.' % (python['version'], said),
+                             'Pin a version that satisfies it in .python-version, or relax requires-python.',
+                             'pyproject.toml')
+            elif excluded:
+                # the app's two files disagree: its version file asks for what its own metadata refuses
+                findings.add('python-version-requires-python',
+                             '%s line %s asks for Python %s, but %s in pyproject.toml excludes it: the app would run '
+                             'on a Python its own metadata refuses.'
+                             % (python['source'], python.get('source_line') or 1, python['version'], said),
+                             'Make the two agree: pin a version in %s that %s allows, or change requires-python.'
+                             % (python['source'], said), python['source'], python.get('source_line'))
     return python
 
 

@@ -91,15 +91,15 @@ def installable_minors(catalogue, today, have):
     return [m for m in supported_minors(catalogue, today) if have is None or _in_minor(have, m)]
 
 
-def invisible_characters(line):
+def invisible_characters(line, categories=('Cc', 'Cf', 'Co', 'Cn', 'Zs', 'Zl', 'Zp')):
     """Characters in ``line`` a person cannot see or tell from a space: control and format characters, and
-    any space but the ASCII one and the tab, each named with its column, e.g. 'U+200B ZERO WIDTH SPACE
-    (column 5)'."""
+    any space but the ASCII one and the tab (or only those of the Unicode ``categories`` given), each named
+    with its column, e.g. 'U+200B ZERO WIDTH SPACE (column 5)'."""
     out = []
     for column, ch in enumerate(line, 1):
         if ch in ' \t':
             continue
-        if unicodedata.category(ch) in ('Cc', 'Cf', 'Co', 'Cn', 'Zs', 'Zl', 'Zp'):
+        if unicodedata.category(ch) in categories:
             name = _CONTROL_NAMES.get(ord(ch)) or unicodedata.name(ch, 'CONTROL CHARACTER')
             out.append('U+%04X %s (column %d)' % (ord(ch), name, column))
     return out
@@ -134,6 +134,16 @@ def parse_version_file(name, text, findings, example_version='3.14.0'):
         findings.add('python-version-invalid', '%s holds no version (a line starting with "#" is a comment).' % name,
                      'Write one version, e.g. "%s", or delete the file to use the default.' % example, name, 1)
         return None, None
+    # a control character (NUL, ESC, ...) makes a line no version, whatever else it holds: named, not counted
+    # as a second version
+    for line, number in lines:
+        controls = invisible_characters(line, ('Cc',))
+        if controls:
+            findings.add('python-version-invalid',
+                         '%s line %d holds a control character: %s.' % (name, number, '; '.join(controls)),
+                         'Retype the line by hand, as the only version line: "%s" (a tool that wrote it, or a copy from a '
+                         'terminal, put the character there).' % example, name, number)
+            return None, None
     if len(lines) > 1:
         findings.add('python-version-multiple',
                      '%s names %d versions, on lines %s (%s); pyfleet installs exactly one.'

@@ -21,6 +21,14 @@ def entry_is(entry, kind):
     except OSError:
         return False
 
+def _looks_utf16(sample):
+    """UTF-16 without a BOM: ASCII text has a NUL in (nearly) every other byte. A stray NUL in UTF-8 text is
+    not that (it is a control character, which the reader of the file names)."""
+    if len(sample) < 4:
+        return False
+    return any(half.count(0) * 4 >= len(half) * 3 for half in (sample[0::2], sample[1::2]))
+
+
 def read_text(path, rel, findings):
     """Read a small platform file as text, or add a 'file-encoding' error and return None.
 
@@ -35,7 +43,7 @@ def read_text(path, rel, findings):
     if data.startswith(b'\xef\xbb\xbf'):
         findings.add('file-encoding', '%s starts with a UTF-8 byte order mark (BOM).' % rel, resave, rel, 1)
         return None
-    if data.startswith((b'\xff\xfe', b'\xfe\xff')) or (len(data) >= 2 and b'\x00' in data[:64]):
+    if data.startswith((b'\xff\xfe', b'\xfe\xff')) or _looks_utf16(data[:64]):
         findings.add('file-encoding', '%s is encoded as UTF-16, not UTF-8.' % rel, resave, rel, 1)
         return None
     try:

@@ -383,3 +383,33 @@ def test_a_wildcard_major_with_nothing_installable_names_what_is(make_plan):
     plan = make_plan(with_files(**{'runtime.txt': 'python-2.x'}))
     d = finding(plan, 'python-version-not-installable')
     assert 'No supported Python 2 minor' in d['message'] and '3.15, 3.14' in d['fix']
+
+
+@pytest.mark.parametrize('text, line', [
+    ('3.12\n\x00\n', 2),            # a NUL on a line of its own is no second version
+    ('3.12\x00\n', 1),
+    ('\x1b[0m3.12\n', 1),
+    ('# pinned\n3.12\n\x07\n', 3),
+])
+def test_a_control_character_in_a_version_file_is_invalid_and_named(make_plan, text, line):
+    plan = make_plan(with_files(**{'.python-version': text}))
+    d = finding(plan, 'python-version-invalid')
+    assert d['line'] == line and 'control character: U+00' in d['message'] and not plan['ok']
+    assert 'python-version-multiple' not in codes(plan, 'error')
+
+
+def test_a_version_file_that_requires_python_excludes_is_a_conflict_naming_both(make_plan):
+    plan = make_plan({'uv.lock': '', 'pyproject.toml': '[project]\nname="x"\nrequires-python=">=3.13"\n',
+                      '.python-version': '# the team\'s\n3.11\n', 'wsgi.py': FLASK_WSGI})
+    d = finding(plan, 'python-version-requires-python')
+    assert (d['file'], d['line']) == ('.python-version', 2) and 'requires-python ">=3.13"' in d['message']
+    assert d['message'].startswith('.python-version line 2 asks for Python 3.11.') and not plan['ok']
+
+
+def test_a_poetry_apps_version_file_is_held_to_its_python_constraint_too(make_plan):
+    import os
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'examples', 'poetry')
+    files = {name: open(os.path.join(root, name)).read() for name in ('poetry.lock', 'pyproject.toml', 'wsgi.py')}
+    plan = make_plan(dict(files, **{'.python-version': '3.13\n'}))
+    d = finding(plan, 'python-version-requires-python')
+    assert d['file'] == '.python-version' and '">=3.11,<3.13"' in d['message'] and not plan['ok']

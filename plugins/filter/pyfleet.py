@@ -23,7 +23,7 @@ def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
     """An app's host layout (the plan's layout) from its name, or its source directory's name."""
     name = name or contract.default_name(src)
     if not contract.NAME_RE.match(name or ''):
-        raise AnsibleFilterError('pyfleet.deploy.app_layout: %r is not an app name; name the app with -e app_name=NAME'
+        raise AnsibleFilterError('pyfleet.deploy.app_layout: %r is not an app name; name the app with -e pyfleet_name=NAME'
                                  % (name,))
     return contract.layout(name, apps_root, config_root)
 

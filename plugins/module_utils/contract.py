@@ -282,7 +282,7 @@ def derive(plan, p, env, findings):
                      'The app name "%s"%s is not usable: it names the account, the paths and the units.'
                      % (name, '' if p['name'] else ' (from the source directory\'s name)'),
                      'Set one of lower case letters, digits and "-", starting with a letter, at most 31 characters: '
-                     '-e app_name=NAME.')
+                     '-e pyfleet_name=NAME.')
     check_inputs(p, findings)
     unit = 'pyfleet-%s' % name
     plan['layout'] = layout(name, p['apps_root'], p['config_root'], p['release_cache'])

@@ -56,7 +56,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
             'errors': [], 'warnings': [], 'notes': []}
     if not src:
         findings.add('src-missing', 'No app source was given.',
-                     'Run: ansible-playbook deploy.yml -i INVENTORY -e app_src=PATH/TO/APP')
+                     'Run: ansible-playbook deploy.yml -i INVENTORY -e pyfleet_src=PATH/TO/APP')
         return _finish(plan, findings)
     if not os.path.isdir(src):
         findings.add('src-missing', 'The app source %s is not a directory.' % src,
@@ -398,7 +398,7 @@ def _not_python_app(root, files, dirs, findings):
         'Pipfile with Pipfile.lock (Pipenv) or poetry.lock with pyproject.toml (Poetry) must be in the root of '
         'the app source.',
         '2. app_src must point at that root: %s' % (
-            'found %s, so try app_src=%s' % (', '.join(nested), os.path.join(root, nested[0].split('/')[0]))
+            'found %s, so try pyfleet_src=%s' % (', '.join(nested), os.path.join(root, nested[0].split('/')[0]))
             if nested else 'no subfolder holds one either.'),
         '3. The file name must be exact and lower case (see any misspelled-file finding above).',
         '4. The file must be committed/shipped: check .gitignore, .slugignore and .leanignore.',

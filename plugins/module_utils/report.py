@@ -55,9 +55,9 @@ def packages_hint(text, table):
     for row in found:
         packages += [p for p in row.get('packages') or () if p not in packages]
     return ('Hint: a package failed to build from source; it needs %s.\n'
-            'Add these Debian packages to app_system_packages (the compiler and headers together), e.g.\n'
+            'Add these Debian packages to pyfleet_system_packages (the compiler and headers together), e.g.\n'
             "  -e '%s'" % (', '.join(row.get('needs') or row['match'] for row in found),
-                           json.dumps({'app_system_packages': packages})))
+                           json.dumps({'pyfleet_system_packages': packages})))
 
 
 def serving(current, exists=os.path.lexists):

@@ -26,7 +26,7 @@ import selectors
 import subprocess
 import time
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import report
+from ansible_collections.pyfleet.deploy.plugins.module_utils import native as nativelib, report
 
 LINE_MAX = 4096         # characters of one line that are kept
 TAIL_BYTES = 65536      # bytes of a stream's last lines that are kept
@@ -38,6 +38,7 @@ ARGUMENT_SPEC = dict(
     fail_on=dict(type='str', default=''),
     hints=dict(type='list', elements='dict', default=[]),
     native_build_hints=dict(type='list', elements='dict', default=[]),
+    native_build=dict(type='bool', default=False),
     tail=dict(type='int', default=report.TAIL),
     tail_bytes=dict(type='int', default=TAIL_BYTES),
     timeout=dict(type='int', default=0),
@@ -53,8 +54,12 @@ class Scan(object):
     """What is kept of a command's output: each stream's last lines (by count and by bytes), how many lines it
     had, and the first line each pattern matched."""
 
-    def __init__(self, patterns, lines=report.TAIL, max_bytes=TAIL_BYTES):
+    def __init__(self, patterns, lines=report.TAIL, max_bytes=TAIL_BYTES, collect=None, collect_max=200):
         self.patterns = [(p, re.compile(p, re.M)) for p in patterns if p]
+        # every line that matches ``collect`` (what a native build lacks), wherever it is, up to collect_max
+        self.collect = re.compile(collect) if collect else None
+        self.collect_max = collect_max
+        self.collected = []
         self.lines = max(lines, 1)
         self.max_bytes = max_bytes
         self.kept = {'out': collections.deque(), 'err': collections.deque()}
@@ -66,6 +71,8 @@ class Scan(object):
         line = line.rstrip('\r\n')
         if len(line) > LINE_MAX:
             line = line[:LINE_MAX] + ' [... %d more characters]' % (len(line) - LINE_MAX)
+        if self.collect is not None and len(self.collected) < self.collect_max and self.collect.search(line):
+            self.collected.append(line)
         for pattern, regex in self.patterns:
             if pattern not in self.first:
                 found = regex.search(line)
@@ -202,7 +209,8 @@ def run_task(p, run=execute, exists=os.path.lexists):
     if bad:
         return dict(failed=True, msg=bad)
     hints, native = p['hints'] or [], p['native_build_hints'] or []
-    scan = Scan([p['fail_on']] + [h.get('match') for h in hints + native], p['tail'], p['tail_bytes'])
+    scan = Scan([p['fail_on']] + [h.get('match') for h in hints + native], p['tail'], p['tail_bytes'],
+                collect=nativelib.LINE if p['native_build'] else None)
     ident = p['journal'] or p['unit'].rsplit('.service', 1)[0]
     journal = Journal(ident)
     try:
@@ -228,4 +236,6 @@ def run_task(p, run=execute, exists=os.path.lexists):
                            report.serving(p['current'], exists) if p['current'] else '',
                            scan.tail('out'), scan.tail('err'), whole,
                            report.packages_hint(matched, native),
+                           nativelib.hint(scan.collected) if p['native_build'] else None,
+                           nativelib.pin_hint(scan.collected) if p['native_build'] else None,
                            report.first_hint(matched, hints)))

@@ -54,10 +54,18 @@ options:
       text:
         description: The hint.
         type: str
+  native_build:
+    description:
+      - The step builds packages from source (pip, uv). When it fails, a hint names the Debian packages still missing,
+        derived from what the output says the build lacks (a header, a library, a C(pkg-config) name, a tool, the
+        compiler) and from the sdists that failed (module_utils/native.py), never one that is installed; and a pin
+        the index does not have is named with the versions it has.
+    type: bool
+    default: false
   native_build_hints:
     description:
-      - Libraries a package builds against, found by the output; every one found goes into a single hint that names
-        the Debian packages they need together, to add to C(app_system_packages) in one round.
+      - More libraries a package builds against, found by the output; every one found goes into a single hint that
+        names the Debian packages they need together, to add to C(pyfleet_system_packages) in one round.
     type: list
     elements: dict
     default: []

@@ -17,5 +17,6 @@ DATABASES = {'default': {
 }}
 USE_TZ = True
 STATIC_URL = '/static/'
-STATIC_ROOT = BASE_DIR / 'staticfiles'
+# relative, as the Rainbond seed's settings write it: Django resolves it where collectstatic runs (manage.py's)
+STATIC_ROOT = 'staticfiles'
 DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'

@@ -33,5 +33,5 @@ def test_app_layout_is_the_plans_layout(rules, tmp_path):
     assert {k: v for k, v in mine.items() if k != 'release_cache'} == \
         {k: v for k, v in plan['layout'].items() if k != 'release_cache'}
     assert app_layout('shop')['lock'] == '/run/lock/pyfleet/shop.deploy'
-    with pytest.raises(AnsibleFilterError, match='app_name'):
+    with pytest.raises(AnsibleFilterError, match='pyfleet_name'):
         app_layout('', src='')

@@ -68,7 +68,7 @@ def test_layout_and_interpreter_derive_from_the_name_and_the_roots(rules, tmp_pa
 
 def test_an_unusable_name_is_an_error_that_says_how_to_set_one(rules, tmp_path):
     plan = plan_of(rules, write_tree(tmp_path / '2fast', FLASK))
-    assert codes(plan, 'error') == ['app-name-invalid'] and 'app_name=' in plan['errors'][0]['fix']
+    assert codes(plan, 'error') == ['app-name-invalid'] and 'pyfleet_name=' in plan['errors'][0]['fix']
     assert 'source directory' in plan['errors'][0]['message']
     assert plan_of(rules, str(tmp_path / '2fast'), name='fast')['ok']
     assert codes(plan_of(rules, str(tmp_path / '2fast'), name='Root'), 'error') == ['app-name-invalid']

@@ -27,7 +27,7 @@ def test_not_python_app_lists_contents_and_checklist(make_plan):
 def test_not_python_app_points_at_nested_app(make_plan):
     plan = make_plan({'README.md': 'x', 'backend/requirements.txt': 'flask==3.1.3\n'})
     d = finding(plan, 'not-python-app')
-    assert 'backend/requirements.txt' in d['fix'] and 'app_src=' in d['fix']
+    assert 'backend/requirements.txt' in d['fix'] and 'pyfleet_src=' in d['fix']
 
 
 def test_setup_py_alone_explains_requirements(make_plan):
@@ -50,7 +50,7 @@ def test_missing_src(rules, catalogue, tmp_path):
 
 def test_no_src_says_how_to_pass_it(rules, catalogue):
     plan = rules.build_plan('', catalogue)
-    assert codes(plan) == ['src-missing'] and '-e app_src=' in plan['errors'][0]['fix']
+    assert codes(plan) == ['src-missing'] and '-e pyfleet_src=' in plan['errors'][0]['fix']
 
 
 # ---------------------------------------------------------------- package managers

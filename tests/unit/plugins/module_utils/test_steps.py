@@ -67,8 +67,8 @@ def test_native_build_hints_name_every_package_in_one_round_and_the_first_other_
     hint = report.packages_hint(out, NATIVE)
     assert hint.splitlines() == [
         'Hint: a package failed to build from source; it needs the MySQL client library, a C compiler.',
-        'Add these Debian packages to app_system_packages (the compiler and headers together), e.g.',
-        '''  -e '{"app_system_packages": ["default-libmysqlclient-dev", "build-essential", "pkg-config"]}\'''']
+        'Add these Debian packages to pyfleet_system_packages (the compiler and headers together), e.g.',
+        '''  -e '{"pyfleet_system_packages": ["default-libmysqlclient-dev", "build-essential", "pkg-config"]}\'''']
     assert report.packages_hint('all fine', NATIVE) is None
     # the first hint that matches, and only it
     assert report.first_hint('attempt to write a readonly database\nPermission denied', HINTS) == 'Hint: the database.'

@@ -8,7 +8,10 @@ PORT = int(os.environ.get('LEANCLOUD_APP_PORT') or os.environ['PORT'])
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path == '/env':
+        if self.path == '/__engine/1/ping':
+            # LeanEngine's SDK answers its probe here; LeanEngine (and pyfleet) ask it, or /
+            body = json.dumps({'runtime': 'python', 'version': 'custom'})
+        elif self.path == '/env':
             body = json.dumps({k: os.environ.get(k) for k in ('PORT', 'LEANCLOUD_APP_PORT', 'LEANCLOUD_APP_ENV')})
         else:
             body = 'Hello from LeanEngine on port %d (%s)\n' % (PORT, os.environ.get('LEANCLOUD_APP_ENV'))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn, platforms
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import python_minor as _python_minor
 
 
@@ -44,7 +44,22 @@ def gunicorn_answer(stdout):
     return gunicorn.read(stdout) or {}
 
 
+def vcap_services(services, database_url=''):
+    """VCAP_SERVICES, as Cloud Foundry sets it: the operator's services (pyfleet_services) and the database
+    (pyfleet_database_url) as the user-provided service "database"."""
+    problems = platforms.check_services(services)
+    if problems:
+        raise AnsibleFilterError('pyfleet.deploy.vcap_services: %s.' % '; '.join(problems))
+    return platforms.vcap_services(services or {}, database_url or '')
+
+
+def vcap_application(name, server_names=(), memory_mb=0):
+    """VCAP_APPLICATION, as Cloud Foundry sets it, for the app ``name``."""
+    return platforms.vcap_application(name, server_names or (), int(memory_mb or 0) or None)
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
-                'gunicorn_answer': gunicorn_answer}
+                'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
+                'vcap_application': vcap_application}

@@ -34,7 +34,8 @@ SCHEMA = {
     'src': ('str', 'The app source on the controller.'),
     'name': ('str', 'The app name: its account, group, paths and unit names derive from it.'),
     'is_python': ('bool', 'A package manager file was found.'),
-    'platform': ('str', 'heroku, or leanengine (adds LEANCLOUD_APP_PORT and LEANCLOUD_APP_ENV).'),
+    'platform': ('str', 'heroku; leanengine (adds LEANCLOUD_APP_PORT and LEANCLOUD_APP_ENV); cloudfoundry (a manifest.yml '
+                        'with applications: adds VCAP_APPLICATION, VCAP_SERVICES and MEMORY_LIMIT).'),
     'package_manager': ('str?', 'pip, uv, pipenv or poetry.'),
     'requirements': ('dict?', 'The files read, the requirements as pip reads them, and the export of a lock file.'),
     'python': ('dict?', 'version, minor, source, source_line, eol, status; prefix and interpreter under pyenv_root.'),
@@ -48,7 +49,8 @@ SCHEMA = {
                      "port, socket and upstream are the first's; listens: it listens on its ports itself (a command, "
                      'or gunicorn with reuse_port), not on a unix socket, or may (bind "ask": a gunicorn config the host asks '
                      'gunicorn about; gunicorn: what its answer settled); port_auto: pyfleet_web_port was not set, so '
-                     'each host gives the app a pair of its own (on_port).'),
+                     'each host gives the app a pair of its own (on_port); health: the check its platform runs '
+                     '(path, also, status_codes, body, timeout, request_timeout, source, said), when its files say.'),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
     'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
                       'templates (the unit files).'),
@@ -56,6 +58,7 @@ SCHEMA = {
                       'migrate, post_compile (bin/post_compile), import_check (a WSGI app), ask_gunicorn (the script that '
                       'asks gunicorn what the app\'s config sets, with its arguments), release.'),
     'django': ('dict?', 'manage_py, chdir, settings_module, wsgi_app, collectstatic (and why not), migrate.'),
+    'limits': ('dict?', "memory_mb: the memory limit of each of the app's units (Cloud Foundry's memory), and its source."),
     'nltk': ('list?', "The corpora nltk.txt names, downloaded at build time into the release's nltk_data (NLTK_DATA)."),
     'ship_exclude': ('list', 'Patterns that are never shipped (.slugignore, .leanignore and pyfleet\'s own).'),
     'extra_packages': ('list', 'Packages pyfleet adds to the requirements (gunicorn, when the app does not list it).'),
@@ -172,9 +175,11 @@ def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
     for rel in local_packages(plan):
         if os.path.exists(os.path.join(src, rel)):
             files[rel.rstrip('/') + '/' if rel != '.' else './'] = tree_digest(os.path.join(src, rel))
+    if reqs.get('vendor'):         # Cloud Foundry's vendor/: the packages installed from, by their content
+        files['vendor/'] = tree_digest(os.path.join(src, reqs['vendor']))
     pairs = [[n, '' if env.get(n) is None else str(env.get(n))] for n in names]
     manager = plan['package_manager']
-    return {
+    lock = {
         'python': plan['python']['version'],
         'interpreter': interpreter,
         'installer': manager,
@@ -184,6 +189,11 @@ def lock_inputs(plan, src, interpreter, pip_spec, uv_spec, extra_specs, env):
         'env': hashlib.sha256(json.dumps(pairs).encode('utf-8')).hexdigest() if names else '',
         'files': files,
     }
+    if reqs.get('vendor'):
+        # what pip is given besides the requirements: vendor/ alone (a key only when there is one, so that the
+        # virtualenvs of every other app keep their keys)
+        lock['install_args'] = ['--no-index', '--find-links', reqs['vendor']]
+    return lock
 
 
 def _hook(src, rel):

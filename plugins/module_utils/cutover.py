@@ -58,6 +58,8 @@ ARGUMENT_SPEC = dict(
     check_site=dict(type='bool', default=False),
     check_instance=dict(type='bool', default=False),
     health_path=dict(type='str', default='/'),
+    health_also=dict(type='list', elements='str', default=[]),
+    request_timeout=dict(type='float', default=5.0),
     host=dict(type='str'),
     drain_seconds=dict(type='float', default=10.0),
     first_deploy=dict(type='bool', default=False),
@@ -117,9 +119,10 @@ class Host:
 
     def check(self, p):
         unit = p.get('journal_unit')
-        return health.wait_healthy(p['url'], p['host'], tuple(p['status_codes'] or health.DEFAULT_STATUSES), p['body'],
-                                   p['timeout'], p['interval'], unix_socket=p.get('unix_socket'),
-                                   gone=(lambda: self.exited(unit)) if unit else None)
+        return health.wait_healthy([p['url']] + list(p.get('also') or []), p['host'],
+                                   tuple(p['status_codes'] or health.DEFAULT_STATUSES), p['body'], p['timeout'],
+                                   p['interval'], request_timeout=p.get('request_timeout') or 5.0,
+                                   unix_socket=p.get('unix_socket'), gone=(lambda: self.exited(unit)) if unit else None)
 
     def exited(self, unit):
         """Why ``unit`` is not running its process any more since it was started (it exited, and systemd
@@ -249,7 +252,8 @@ class Cutover:
 
     def _ask(self, url, unix_socket, journal_unit, outcome):
         p = self.p
-        q = dict(url=url + p['health_path'], unix_socket=unix_socket or None, host=p['host'],
+        q = dict(url=url + p['health_path'], also=[url + path for path in p['health_also']],
+                 request_timeout=p['request_timeout'], unix_socket=unix_socket or None, host=p['host'],
                  status_codes=p['status_codes'], body=p['body'], timeout=p['timeout'], interval=p['interval'],
                  name=p['name'], journal_unit=journal_unit, journal_lines=p['journal_lines'], hints=p['hints'],
                  outcome=outcome, timeout_setting=p['timeout_setting'])

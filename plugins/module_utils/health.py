@@ -101,23 +101,29 @@ def judge(status, body, statuses=DEFAULT_STATUSES, expect=''):
 def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=60.0, interval=1.0,
                  request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None,
                  gone=None):
-    """Poll ``url`` until it answers as healthy or ``timeout`` seconds have passed; never much longer. The
+    """Poll ``url`` (or each of a list of urls in turn, any of which answering as healthy is enough: LeanEngine's
+    probe) until it answers as healthy or ``timeout`` seconds have passed; never much longer. The
     pauses between tries start at FIRST_PAUSE and double up to ``interval``. ``gone``, when given, is asked
     after each try that was not healthy: a reason (the process it asks exited) ends the wait at once.
 
     Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
     lines), attempts, elapsed (seconds).
     """
+    urls = [url] if isinstance(url, str) else list(url)
     start = clock()
     deadline = start + float(timeout)
     attempts = 0
     status, body, why = None, '', 'not tried'
     while True:
         attempts += 1
-        left = deadline - clock()
-        status, body = get(url, host, max(0.1, min(float(request_timeout), left)), **(
-            {'unix_socket': unix_socket} if unix_socket else {}))
-        why = judge(status, body, statuses, expect)
+        for one in urls:
+            status, body = get(one, host, max(0.1, min(float(request_timeout), deadline - clock())), **(
+                {'unix_socket': unix_socket} if unix_socket else {}))
+            why = judge(status, body, statuses, expect)
+            if why is None:
+                break
+            if len(urls) > 1:
+                why = '/%s: %s' % (one.split('/', 3)[-1] if one.count('/') >= 3 else '', why)
         if why is None:
             break
         ended = gone() if gone is not None else None

@@ -24,7 +24,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, cpython_sources
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, cpython_sources, platforms
 from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Findings, format_report
 from ansible_collections.pyfleet.deploy.plugins.module_utils.lockfiles import read_pipenv, read_poetry
 from ansible_collections.pyfleet.deploy.plugins.module_utils.pack import tree_problems
@@ -52,7 +52,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
         today = datetime.date.fromisoformat(today)
     plan = {'src': src, 'is_python': False, 'platform': 'heroku', 'package_manager': None,
             'requirements': None, 'python': None, 'processes': {}, 'release': None, 'web': None,
-            'django': None, 'nltk': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
+            'django': None, 'nltk': None, 'limits': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
             'errors': [], 'warnings': [], 'notes': []}
     if not src:
         findings.add('src-missing', 'No app source was given.',
@@ -78,6 +78,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
                                      dict(today=today, available=available, known=known, allow_eol=allow_eol,
                                           deny=deny, near_eol_days=near_eol_days))
     _plan_processes(plan, root, files, findings)
+    _platform_files(plan, root, files, findings)
     _django(plan, root, deps['names'], env, migrations, findings)
     _gunicorn(plan, deps['names'], findings, root, env)
     _nltk(plan, root, files, deps['names'], findings)
@@ -272,6 +273,59 @@ def _python_version(root, files, findings, catalogue, deps, is_python, default_p
                              'Make the two agree: pin a version in %s that %s allows, or change requires-python.'
                              % (python['source'], said), python['source'], python.get('source_line'))
     return python
+
+
+def _platform_files(plan, root, files, findings):
+    """What the platforms' own files say beyond the processes (module_utils/platforms.py): Cloud Foundry's
+    manifest.yml (its health check, memory, and a note for what pyfleet does instead), app.json (its health
+    check, a note for every other key) and LeanEngine's probe. The web process gets the health check its
+    platform would run (web.health), the app the memory limit (limits)."""
+    health = None
+    if 'manifest.yml' in files:
+        text = read_text(os.path.join(root, 'manifest.yml'), 'manifest.yml', Findings())
+        cf = platforms.cloudfoundry(text, findings) if text is not None else {'health': None, 'memory_mb': None}
+        if text is not None and platforms.is_cloudfoundry(text):
+            if plan['platform'] == 'heroku':
+                plan['platform'] = 'cloudfoundry'
+            health = cf['health']
+            if cf['memory_mb']:
+                plan['limits'] = {'memory_mb': cf['memory_mb'], 'source': 'manifest.yml'}
+    if 'app.json' in files:
+        text = read_text(os.path.join(root, 'app.json'), 'app.json', findings)
+        if text is not None:
+            health = platforms.app_json(text, findings)['health'] or health
+    _vendor(plan, root, findings)
+    if plan['platform'] == 'leanengine' and health is None:
+        health = dict(platforms.LEANENGINE)
+    if plan.get('web') is not None and health is not None:
+        plan['web']['health'] = health
+
+
+def _vendor(plan, root, findings):
+    """vendor/, as Cloud Foundry uses it: a pip app pushed with its packages in vendor/ installs from there alone
+    (pip --no-index --find-links vendor). Heroku ignores the directory, and so does pyfleet for apps that are not
+    Cloud Foundry's, with a note."""
+    path = os.path.join(root, 'vendor')
+    if not os.path.isdir(path) or os.path.islink(path):
+        return
+    try:
+        packages = sorted(n for n in os.listdir(path) if n.endswith(('.whl', '.tar.gz', '.zip', '.tar.bz2')))
+    except OSError:
+        return
+    if not packages:
+        return
+    if plan['platform'] == 'cloudfoundry' and plan['package_manager'] == 'pip':
+        plan['requirements']['vendor'] = 'vendor'
+        findings.add('vendor-used', 'vendor/ holds %d package(s) (%s%s): as Cloud Foundry does, pip installs the '
+                     'requirements from there alone (--no-index --find-links vendor).'
+                     % (len(packages), ', '.join(packages[:3]), ', ...' if len(packages) > 3 else ''),
+                     'Nothing to do; a requirement vendor/ lacks fails the install, as on Cloud Foundry.', 'vendor/')
+    else:
+        findings.add('vendor-ignored', 'vendor/ holds %d package(s), which Cloud Foundry installs from; pyfleet, as '
+                     'Heroku does, installs %s from the package index and does not read vendor/.'
+                     % (len(packages), 'the requirements' if plan['package_manager'] else 'nothing'),
+                     'Nothing to do if the index has them; a Cloud Foundry app (manifest.yml with applications:) with '
+                     'a requirements.txt installs from vendor/.', 'vendor/')
 
 
 def _django(plan, root, requirement_names, env, migrations, findings):

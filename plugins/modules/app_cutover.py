@@ -95,6 +95,17 @@ options:
     description: The path asked.
     type: str
     default: /
+  health_also:
+    description:
+      - More paths, asked in turn after O(health_path); an instance is healthy when any one of them answers as healthy
+        (LeanEngine's probe - C(/__engine/1/ping), its SDK's, or C(/)).
+    type: list
+    elements: str
+    default: []
+  request_timeout:
+    description: Seconds one request may take (Cloud Foundry's C(health-check-invocation-timeout), app.json's C(timeout)).
+    type: float
+    default: 5
   host:
     description: The Host header sent.
     type: str

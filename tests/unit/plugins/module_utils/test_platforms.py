@@ -1,0 +1,143 @@
+"""module_utils/platforms.py: the platforms' own files read in full (health, memory, services, notes)."""
+
+import json
+import textwrap
+
+import pytest
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import platforms
+from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Findings
+from helpers import codes, with_files
+
+CF_APP = 'import os\n'
+
+
+def manifest(**app):
+    body = {'applications': [dict({'name': 'shop', 'command': 'python app.py'}, **app)]}
+    return json.dumps(body)      # JSON is YAML
+
+
+@pytest.mark.parametrize('app, path, statuses', [
+    ({}, '/', platforms.ANY_ANSWER),                                      # port: it answers at all
+    ({'health-check-type': 'process'}, '/', platforms.ANY_ANSWER),
+    ({'health-check-type': 'http'}, '/', [200]),
+    ({'health-check-type': 'http', 'health-check-http-endpoint': '/health'}, '/health', [200]),
+    ({'health-check-type': 'http', 'health-check-http-endpoint': 'ready'}, '/ready', [200]),
+])
+def test_cloud_foundrys_health_check_feeds_the_gate(app, path, statuses):
+    out = platforms.cloudfoundry(manifest(**app), Findings())
+    assert (out['health']['path'], out['health']['status_codes']) == (path, statuses)
+
+
+def test_a_web_process_entry_and_timeouts_are_read():
+    text = manifest(timeout=120, processes=[{'type': 'web', 'health-check-type': 'http',
+                                              'health-check-http-endpoint': '/up', 'health-check-invocation-timeout': 9}])
+    health = platforms.cloudfoundry(text, Findings())['health']
+    assert (health['path'], health['timeout'], health['request_timeout']) == ('/up', 120, 9)
+
+
+@pytest.mark.parametrize('memory, mb', [('128M', 128), ('1G', 1024), ('512MB', 512), ('256', 256), ('2g', 2048)])
+def test_memory_becomes_megabytes(memory, mb):
+    assert platforms.cloudfoundry(manifest(memory=memory), Findings())['memory_mb'] == mb
+
+
+def test_instances_routes_and_services_are_named_with_what_pyfleet_does_instead():
+    findings = Findings()
+    platforms.cloudfoundry(manifest(instances=3, routes=[{'route': 'shop.example.com'}], services=['db'],
+                                    **{'health-check-type': 'bogus'}), findings)
+    notes = [d for d in findings if d.code == 'cf-manifest-note']
+    assert len(notes) == 1 and 'instances, routes, services' in notes[0].message
+    assert 'nginx_site_server_names' in notes[0].message and 'pyfleet_services' in notes[0].message
+    assert [d.code for d in findings.errors()] == ['cf-manifest-invalid']
+
+
+APP_JSON = textwrap.dedent('''\
+    {
+      "name": "shop",
+      "cron": [{"command": "python manage.py clear", "schedule": "0 1 * * *"}],
+      "formation": {"web": {"quantity": 1}},
+      "healthchecks": {
+        "web": [
+          {"type": "startup", "name": "web check", "path": "/health/ready", "content": "ok.",
+           "attempts": 4, "timeout": 3, "wait": 2, "initialDelay": 5},
+          {"type": "liveness", "path": "/health/live"}
+        ]
+      }
+    }
+    ''')
+
+
+def test_app_json_healthchecks_feed_the_gate_and_every_other_key_is_noted_once():
+    findings = Findings()
+    health = platforms.app_json(APP_JSON, findings)['health']
+    assert (health['path'], health['body'], health['timeout'], health['request_timeout']) == \
+        ('/health/ready', r'ok\.', 5 + 4 * (3 + 2), 3)
+    said = [d.message for d in findings if d.code == 'app-json-ignored']
+    assert len(said) == 4 and any('sets cron' in m for m in said) and any('sets formation' in m for m in said)
+    assert any('sets name' in m for m in said) and any('1 more web check' in m for m in said)
+
+
+@pytest.mark.parametrize('text, said', [('{', 'not valid JSON'), ('[]', 'not a JSON object'),
+                                        ('{"healthchecks": {"web": {}}}', 'must be a list')])
+def test_a_bad_app_json_is_an_error(text, said):
+    findings = Findings()
+    platforms.app_json(text, findings)
+    assert [d.code for d in findings.errors()] == ['app-json-invalid'] and said in findings.errors()[0].message
+
+
+def test_the_plan_gives_the_web_process_its_platforms_check_and_the_app_its_memory(make_plan):
+    plan = make_plan(with_files(**{'manifest.yml': manifest(memory='256M', **{'health-check-type': 'http',
+                                                                             'health-check-http-endpoint': '/health'}),
+                                   'app.py': CF_APP}))
+    assert plan['platform'] == 'cloudfoundry' and plan['limits'] == {'memory_mb': 256, 'source': 'manifest.yml'}
+    assert plan['web']['health']['path'] == '/health'
+
+
+def test_a_leanengine_app_is_probed_as_leanengine_probes_it(make_plan):
+    plan = make_plan(with_files(**{'leanengine.yaml': 'run: python app.py\n', 'app.py': CF_APP}))
+    assert plan['platform'] == 'leanengine' and plan['web']['health']['path'] == '/__engine/1/ping'
+    assert plan['web']['health']['also'] == ['/'] and plan['web']['health']['status_codes'] == list(range(200, 300))
+
+
+def test_app_jsons_check_is_the_gates(make_plan):
+    plan = make_plan(with_files(**{'app.json': APP_JSON}))
+    assert plan['platform'] == 'heroku' and plan['web']['health']['path'] == '/health/ready'
+    assert 'app-json-ignored' in codes(plan, 'note') and plan['limits'] is None
+
+
+def test_vendor_is_used_as_cloud_foundry_uses_it(make_plan):
+    files = with_files(**{'manifest.yml': manifest(), 'app.py': CF_APP, 'vendor/six-1.17.0-py2.py3-none-any.whl': 'x'})
+    plan = make_plan(files)
+    assert plan['requirements']['vendor'] == 'vendor' and 'vendor-used' in codes(plan, 'note')
+
+
+def test_vendor_is_not_read_for_an_app_that_is_not_cloud_foundrys(make_plan):
+    plan = make_plan(with_files(**{'vendor/six-1.17.0-py2.py3-none-any.whl': 'x'}))
+    assert 'vendor' not in plan['requirements'] and 'vendor-ignored' in codes(plan, 'note')
+
+
+def test_vcap_services_holds_the_operators_services_and_the_database():
+    services = {'p.mysql': [{'name': 'orders', 'credentials': {'uri': 'mysql://u:p@db/orders'}}]}
+    out = platforms.vcap_services(services, 'postgres://shop:s%40cret@db.example.com:5433/shopdb')
+    assert out['p.mysql'][0]['label'] == 'p.mysql'
+    db = out['user-provided'][0]
+    assert db['name'] == 'database' and db['credentials'] == {
+        'uri': 'postgres://shop:s%40cret@db.example.com:5433/shopdb', 'url': 'postgres://shop:s%40cret@db.example.com:5433/shopdb',
+        'hostname': 'db.example.com', 'host': 'db.example.com', 'port': 5433, 'username': 'shop', 'user': 'shop',
+        'password': 's@cret', 'name': 'shopdb'}
+    assert 'postgres' in db['tags']
+    # a declared "database" service wins over the URL
+    out = platforms.vcap_services({'user-provided': [{'name': 'database', 'credentials': {}}]}, 'postgres://x/y')
+    assert len(out['user-provided']) == 1
+
+
+@pytest.mark.parametrize('services, said', [([1], 'must be a mapping'), ({'db': {}}, 'must be a list'),
+                                            ({'db': [{'credentials': {}}]}, 'has no name')])
+def test_a_services_value_not_of_vcap_services_form_is_refused(services, said):
+    assert any(said in p for p in platforms.check_services(services))
+
+
+def test_vcap_application_names_the_app():
+    out = platforms.vcap_application('shop', ['shop.example.com', '_'], 256)
+    assert out['application_name'] == 'shop' and out['uris'] == ['shop.example.com'] and out['limits']['mem'] == 256
+    assert out['application_id'] == platforms.vcap_application('shop')['application_id']

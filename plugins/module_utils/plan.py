@@ -540,7 +540,8 @@ def run_task(p):
     contract.derive(plan, p, p['env'], findings)
     _finish(plan, findings)
     report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
-    result = dict(changed=False, plan=plan, report=report,
+    # said once each: the warnings as Ansible's warnings (with their fix), the notes as the task that shows them
+    result = dict(changed=False, plan=plan, report=report, notes=format_report(plan['notes']),
                   warnings=['%s%s: [%s] %s Fix: %s' % (w['file'] or p['src'], ':%d' % w['line'] if w.get('line') else '',
                                                        w['code'], w['message'], w['fix'])
                             for w in plan['warnings']])

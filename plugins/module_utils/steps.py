@@ -47,6 +47,7 @@ ARGUMENT_SPEC = dict(
     journal=dict(type='str', default=''),
     changed=dict(type='bool', default=True),
     heartbeat=dict(type='float', default=0),    # the action's (plugin_utils/said_once.py); never reaches the host
+    show=dict(type='str', default=''),          # the action's too: the output shown after the step passed
 )
 
 

@@ -268,4 +268,8 @@ report:
   description: All findings as text, errors first.
   returned: always
   type: str
+notes:
+  description: The notes alone, as text (the warnings are said as the task's warnings).
+  returned: success
+  type: str
 '''

@@ -121,6 +121,13 @@ options:
         that it still runs. Handled by the action on the controller, never passed to the host.
     type: float
     default: 0
+  show:
+    description:
+      - When not empty, the name the step's output is shown under. After the step passed, its output's last lines are
+        printed at every verbosity, each indented under a line that names it and the host (as Heroku and Cloud Foundry
+        show a build hook's output). Handled by the action on the controller, never passed to the host.
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: none

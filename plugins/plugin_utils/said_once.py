@@ -46,6 +46,15 @@ def said_once_here(result):
     return said_once(result)
 
 
+def shown(name, host, result):
+    """A passed step's output, as Heroku shows a build hook's: a line naming it (and the host), then its lines
+    indented (stdout, then stderr; what the module kept of them: its last lines). Empty when it printed nothing."""
+    lines = [line for line in (result.get('stdout') or '').splitlines() + (result.get('stderr') or '').splitlines()]
+    if not any(line.strip() for line in lines):
+        return ''
+    return '\n'.join(['-----> %s [%s]' % (name, host)] + ['       ' + line for line in lines])
+
+
 class SaidOnce(ActionBase):
     """Run the module of the task's name on the host; say a failure's report once. With ``heartbeat`` (seconds,
     an argument of the action, not of the module), the module runs in the background on the host and a line says
@@ -60,13 +69,18 @@ class SaidOnce(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         heartbeat = float(args.pop('heartbeat', 0) or 0)
+        show = args.pop('show', '') or ''
         if heartbeat > 0 and not self._task.async_val and not self._task.check_mode:
             result.update(self._with_heartbeat(args, task_vars, heartbeat))
-            return said_once(result)
-        wrap_async = self._task.async_val and not self._connection.has_native_async
-        result.update(self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+        else:
+            wrap_async = self._task.async_val and not self._connection.has_native_async
+            result.update(self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+        if show and not result.get('failed'):
+            said = shown(show, (task_vars or {}).get('inventory_hostname', ''), result)
+            if said:
+                self._display.display(said)
         return said_once(result)
 
     def _with_heartbeat(self, args, task_vars, heartbeat):

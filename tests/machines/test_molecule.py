@@ -155,3 +155,9 @@ def test_molecule_scenario(runner, scenario):
                   % re.escape(scenario), out, re.M)
     assert m, 'no clean summary line for %s:\n%s' % (scenario, out[-3000:])
     assert int(m.group(1)) == int(m.group(2)) == steps, m.group(0)
+    # what the scenario's runs must have said (verify_output: regular expressions), e.g. a build hook's output
+    with open(os.path.join(ROOT, 'molecule', scenario, 'molecule.yml')) as fh:
+        said = (((yaml.safe_load(fh).get('provisioner') or {}).get('inventory') or {}).get('group_vars') or {}) \
+            .get('all', {}).get('verify_output') or []
+    for pattern in said:
+        assert re.search(pattern, out, re.M), 'the run never said %r' % pattern

@@ -32,3 +32,11 @@ def test_a_failure_found_on_the_controller_becomes_the_error_and_its_first_line_
     assert res['exception'].event.msg.splitlines() == ['The app cannot be deployed (1 error(s)):', 'runtime.txt:1: error']
     assert said_once_here({'failed': True, 'msg': 'one line'}) == {'failed': True, 'msg': 'one line'}
     assert 'exception' not in said_once_here({'changed': False, 'msg': 'fine\nand more'})
+
+
+def test_a_hooks_output_is_shown_as_heroku_shows_it():
+    from ansible_collections.pyfleet.deploy.plugins.plugin_utils.said_once import shown
+    said = shown('Running bin/post_compile', 'web-1', {'stdout': 'compiling assets\ndone\n', 'stderr': 'a warning\n'})
+    assert said.splitlines() == ['-----> Running bin/post_compile [web-1]', '       compiling assets', '       done',
+                                 '       a warning']
+    assert shown('Running bin/pre_compile', 'web-1', {'stdout': '\n', 'stderr': ''}) == ''

@@ -229,6 +229,21 @@ def _place_web(plan, port):
     units['instances'] = units['web'] + units['others']
 
 
+def _plain(value):
+    """A copy of ``value`` made of plain dicts, lists and scalars (a templating engine's own types, such as
+    ansible-core's tagged values, do not survive copy.deepcopy)."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return copy.deepcopy(value)
+
+
 def on_port(plan, port, answer=None):
     """The plan with its web instances on ``port`` and the next one (the pair a host gave the app,
     pyfleet.deploy.app_ports) and, for a gunicorn app, as gunicorn's ``answer`` on the host settles them
@@ -243,7 +258,7 @@ def on_port(plan, port, answer=None):
     if port == web.get('port') and (settled is None or (settled['bind'] == web.get('bind')
                                                         and settled == web.get('gunicorn'))):
         return plan
-    plan = copy.deepcopy(plan)
+    plan = _plain(plan)
     if settled is not None:
         plan['web'].update(bind=settled['bind'], gunicorn=settled)
     _place_web(plan, int(port))

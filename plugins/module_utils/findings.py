@@ -78,6 +78,7 @@ CODES = {
     'cf-manifest-several-apps': ('warning', 'manifest.yml describes several applications; the first is deployed.'),
     'cf-manifest-env': ('warning', "manifest.yml sets environment variables, which pyfleet does not read."),
     'cf-manifest-note': ('note', 'manifest.yml sets something Cloud Foundry acts on and pyfleet does another way (instances, routes, services, ...), or does not read.'),
+    'setup-py-installed': ('note', 'A setup.py app without requirements.txt, with a Cloud Foundry manifest or vendor/: the project itself is installed, as Cloud Foundry does.'),
     'vendor-used': ('note', "A Cloud Foundry app's vendor/ holds its packages: pip installs from there alone, as Cloud Foundry does."),
     'vendor-ignored': ('note', 'vendor/ holds packages, which only Cloud Foundry installs from; the index is used, as on Heroku.'),
     'app-json-invalid': ('error', 'app.json is not a JSON object, or its healthchecks are not a list of checks.'),

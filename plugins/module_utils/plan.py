@@ -15,6 +15,7 @@ them instead of stopping at the first.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import re
@@ -185,12 +186,51 @@ def _package_manager(plan, root, files, dirs, findings, env):
                                     'export': locked['lines'], 'env_vars': [], 'local': locked['local']}
             requirement_names = locked['names']
             requires_python = locked['requires']
+    elif 'setup.py' in files and ('vendor' in dirs or _cloudfoundry_manifest(root, files)):
+        # Cloud Foundry builds a setup.py-only app (Heroku refuses it): it installs the project itself
+        requirement_names = _setup_py(plan, root, files, findings)
     else:
         _not_python_app(root, files, dirs, findings)
     plan['is_python'] = bool(plan['package_manager'])
 
     return {'names': requirement_names, 'pyproject': pyproject, 'lock_python': lock_python,
             'requires_python': requires_python}
+
+
+def _cloudfoundry_manifest(root, files):
+    """Whether the app has Cloud Foundry's manifest.yml (one that lists applications)."""
+    if 'manifest.yml' not in files:
+        return False
+    text = read_text(os.path.join(root, 'manifest.yml'), 'manifest.yml', Findings())
+    return text is not None and platforms.is_cloudfoundry(text)
+
+
+def _setup_py(plan, root, files, findings):
+    """A setup.py-only app built as Cloud Foundry builds it: pip installs the project itself (-e ., in a copy
+    inside the virtualenv, as any local package), with what setup.py's install_requires lists. The names it
+    lists, as far as a literal list tells them."""
+    project = [f for f in ('setup.py', 'setup.cfg', 'pyproject.toml') if f in files]
+    plan['package_manager'] = 'pip'
+    plan['requirements'] = {'files': project, 'requirements': [], 'constraints': [], 'export': ['-e .'],
+                            'env_vars': [], 'local': [{'path': '.', 'editable': True}], 'setup_py': True}
+    findings.add('setup-py-installed', 'There is no requirements.txt: as Cloud Foundry does (Heroku refuses such an '
+                 'app), pyfleet installs the project itself from setup.py (pip install -e .).',
+                 'Nothing to do; add a requirements.txt to pin what it installs.', 'setup.py')
+    names = set()
+    text = read_text(os.path.join(root, 'setup.py'), 'setup.py', findings)
+    try:
+        tree = ast.parse(text or '')
+    except SyntaxError:
+        return names
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == 'install_requires' and isinstance(node.value, (ast.List, ast.Tuple)):
+            for item in node.value.elts:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    try:
+                        names.add(canonical_name(Requirement(item.value).name))
+                    except InvalidRequirement:
+                        pass
+    return names
 
 
 def _python_version(root, files, findings, catalogue, deps, is_python, default_python, resolve_kw):
@@ -314,7 +354,7 @@ def _vendor(plan, root, findings):
         return
     if not packages:
         return
-    if plan['platform'] == 'cloudfoundry' and plan['package_manager'] == 'pip':
+    if plan['package_manager'] == 'pip' and (plan['platform'] == 'cloudfoundry' or plan['requirements'].get('setup_py')):
         plan['requirements']['vendor'] = 'vendor'
         findings.add('vendor-used', 'vendor/ holds %d package(s) (%s%s): as Cloud Foundry does, pip installs the '
                      'requirements from there alone (--no-index --find-links vendor).'
@@ -458,8 +498,11 @@ def _not_python_app(root, files, dirs, findings):
         '4. The file must be committed/shipped: check .gitignore, .slugignore and .leanignore.',
     ]
     if 'setup.py' in files or 'pyproject.toml' in files:
-        checklist.append('5. %s alone is not enough: add a requirements.txt that installs the project ("-e ." '
-                         'or "."), or lock it with "uv lock".' % ('setup.py' if 'setup.py' in files else 'pyproject.toml'))
+        checklist.append('5. %s alone is not enough, as on Heroku: add a requirements.txt that installs the project '
+                         '("-e ." or "."), or lock it with "uv lock"%s.' % (
+                             'setup.py' if 'setup.py' in files else 'pyproject.toml',
+                             ' (with a Cloud Foundry manifest.yml or a vendor/ directory, pyfleet builds a setup.py '
+                             'app as Cloud Foundry does)' if 'setup.py' in files else ''))
     findings.add('not-python-app',
                  'No Python package manager file in the app root. It contains: %s.' % (listing or 'nothing'),
                  '\n'.join(checklist), None)

@@ -141,3 +141,21 @@ def test_vcap_application_names_the_app():
     out = platforms.vcap_application('shop', ['shop.example.com', '_'], 256)
     assert out['application_name'] == 'shop' and out['uris'] == ['shop.example.com'] and out['limits']['mem'] == 256
     assert out['application_id'] == platforms.vcap_application('shop')['application_id']
+
+
+SETUP_PY = 'from setuptools import setup\nsetup(name="shop", install_requires=["Flask==3.1.3", "gunicorn>=23"])\n'
+
+
+@pytest.mark.parametrize('extra', [{'manifest.yml': manifest()}, {'vendor/flask-3.1.3-py3-none-any.whl': 'x'}])
+def test_a_setup_py_app_is_built_as_cloud_foundry_builds_it(make_plan, extra):
+    plan = make_plan(dict({'setup.py': SETUP_PY, 'wsgi.py': 'application = None\n'}, **extra))
+    assert plan['ok'], plan['errors']
+    reqs = plan['requirements']
+    assert plan['package_manager'] == 'pip' and reqs['export'] == ['-e .'] and reqs['setup_py']
+    assert 'setup-py-installed' in codes(plan, 'note') and 'gunicorn' not in plan['extra_packages']
+    assert ('vendor' in reqs) is ('vendor/flask-3.1.3-py3-none-any.whl' in extra)
+
+
+def test_a_setup_py_app_without_either_is_refused_as_heroku_refuses_it(make_plan):
+    plan = make_plan({'setup.py': SETUP_PY, 'wsgi.py': 'application = None\n'})
+    assert codes(plan, 'error') == ['not-python-app'] and 'as Cloud Foundry does' in plan['errors'][0]['fix']

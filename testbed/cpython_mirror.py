@@ -29,9 +29,8 @@ import sys
 import tempfile
 
 # Debian release -> the CPython source packages it ships (upstream tarballs inside).
-# sid: CPython 3.14 (Heroku's default minor), which no stable release ships yet.
-RELEASE_SOURCES = {'bookworm': ['python3.11'], 'trixie': ['python3.13'], 'sid': ['python3.14']}
-DEFAULT_RELEASES = ['bookworm', 'trixie', 'sid']
+RELEASE_SOURCES = {'bookworm': ['python3.11'], 'trixie': ['python3.13'], 'sid': ['python3.13', 'python3.14']}
+DEFAULT_RELEASES = ['bookworm', 'trixie']
 MIRROR = os.environ.get('PYFLEET_DEBIAN_MIRROR', 'http://deb.debian.org/debian')
 
 

@@ -21,14 +21,6 @@ def database():
     return {}
 
 
-def memory_max():
-    try:
-        with open('/sys/fs/cgroup/memory.max') as fh:
-            return fh.read().strip()
-    except OSError:
-        return '?'
-
-
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         status = 200
@@ -39,7 +31,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                'db_host': db.get('hostname'), 'db_name': db.get('name'),
                                'app_name': APPLICATION.get('application_name'),
                                'mem': (APPLICATION.get('limits') or {}).get('mem'),
-                               'MEMORY_LIMIT': os.environ.get('MEMORY_LIMIT'), 'memory_max': memory_max()})
+                               'MEMORY_LIMIT': os.environ.get('MEMORY_LIMIT')})
         elif self.path == '/health':
             # healthy once the database is bound: Cloud Foundry's http health check asks this
             status = 200 if database() else 503

@@ -76,36 +76,119 @@ def _git(checkout, *args):
     return subprocess.run(['git', '-C', checkout] + list(args), capture_output=True, timeout=60, check=False)
 
 
-def pyenv_definitions(checkout=None, ref='', archive=None):
+# the pyenv role's defaults: the one place that pins the pyenv the hosts clone (pyenv_git_version)
+ROLE_DEFAULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles', 'pyenv', 'defaults',
+                             'main.yml')
+
+
+def pinned_ref(defaults=ROLE_DEFAULTS):
+    """(pyenv_git_url, pyenv_git_version) as the pyenv role's defaults pin them, or ('', '')."""
+    try:
+        with open(defaults) as fh:
+            text = fh.read()
+    except OSError:
+        return '', ''
+    url = re.search(r'^pyenv_git_url:\s*"?([^"\s#]+)', text, re.M)
+    ref = re.search(r'^pyenv_git_version:\s*"?([^"\s#]+)', text, re.M)
+    return (url.group(1) if url else ''), (ref.group(1) if ref else '')
+
+
+def archive_url(git_url, ref):
+    """Where a host of git repositories serves a tarball of ``ref`` (GitHub, GitLab, Gitea), or None."""
+    found = re.match(r'^https://(github\.com|gitlab\.com|codeberg\.org)/([^/]+)/([^/]+?)(?:\.git)?/?$', git_url or '')
+    if not found or not ref:
+        return None
+    host, owner, name = found.groups()
+    if host == 'github.com':
+        return 'https://github.com/%s/%s/archive/%s.tar.gz' % (owner, name, ref)
+    if host == 'gitlab.com':
+        return 'https://gitlab.com/%s/%s/-/archive/%s/%s-%s.tar.gz' % (owner, name, ref, name, ref)
+    return 'https://codeberg.org/%s/%s/archive/%s.tar.gz' % (owner, name, ref)
+
+
+def fetch_definitions(git_url, ref, cache_dir, timeout=30, opener=urllib.request.urlopen):
+    """The definitions of pyenv ``ref``, from a tarball of it the git host serves, kept in ``cache_dir`` (a ref's
+    tarball is fetched once). (definitions, origin) or raise OSError/ValueError saying why not."""
+    url = archive_url(git_url, ref)
+    if url is None:
+        raise ValueError('%s is not a git host pyfleet can fetch a tarball of %s from' % (git_url, ref or 'a ref'))
+    path = os.path.join(cache_dir, 'pyenv-%s.tar.gz' % re.sub(r'[^A-Za-z0-9._-]+', '-', ref))
+    if not os.path.isfile(path):
+        os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+        with opener(url, timeout=timeout) as resp:     # noqa: S310 (the operator's pyenv_git_url)
+            data = resp.read(64 * 1024 * 1024)
+        tmp = path + '.%d.tmp' % os.getpid()
+        with open(tmp, 'wb') as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    try:
+        defs = _from_tar(path=path)
+    except tarfile.TarError as exc:
+        os.unlink(path)
+        raise ValueError('%s is not a tarball of pyenv: %s' % (url, exc))
+    if not defs:
+        raise ValueError('%s holds no python-build definitions' % url)
+    return defs, 'pyenv %s (fetched from %s)' % (ref, url)
+
+
+def pyenv_definitions(checkout=None, ref='', archive=None, git_url='', cache_dir=None, fetch=fetch_definitions):
     """(definitions {version: [(filename, sha256)]}, where they were read, [problems as (code, message, fix)]).
 
-    From ``archive`` (a pyenv tarball, as the pyenv role's archive method ships it), or from the git
-    ``checkout`` at ``ref`` (the pyenv role's pyenv_git_version; empty: the working tree)."""
+    Exactly the definitions the hosts get: from ``archive`` (a pyenv tarball, as the pyenv role's archive method
+    ships it); else pyenv ``ref`` (the pyenv role's pyenv_git_version; empty: the ref the role pins), read from
+    the controller's git ``checkout`` (its working tree only when it is at that ref's commit and has no git
+    metadata), or fetched as a tarball of that ref from ``git_url``'s host (an execution environment has no
+    checkout at all) into ``cache_dir``."""
     if archive:
         try:
             return _from_tar(path=archive), 'the pyenv archive %s' % archive, []
         except (OSError, tarfile.TarError) as exc:
             return {}, None, [('python-definitions-unreadable', 'The pyenv archive %s cannot be read: %s.' % (archive, exc),
                                'Point pyenv_archive_src at a tarball of a pyenv checkout (git archive HEAD).')]
-    if not checkout:
-        return {}, None, [('python-definitions-unreadable',
-                           'No pyenv checkout on the controller ($PYENV_ROOT, `pyenv root`, ~/.pyenv), so pyfleet cannot '
-                           'tell which CPython versions can be installed.',
-                           'Clone pyenv on the controller (git clone https://github.com/pyenv/pyenv ~/.pyenv), set '
-                           'app_plan_pyenv_checkout, or list the versions in app_plan_available_versions.')]
+    pinned_url, pinned = pinned_ref()
+    ref = ref or pinned
+    git_url = git_url or pinned_url
     problems = []
-    if ref:
-        if os.path.isdir(os.path.join(checkout, '.git')) or _git(checkout, 'rev-parse', '--git-dir').returncode == 0:
-            done = _git(checkout, 'archive', '--format=tar', ref, DEFINITIONS_DIR)
-            if done.returncode == 0:
-                return _from_tar(fileobj=io.BytesIO(done.stdout)), 'pyenv %s (%s)' % (ref, checkout), []
-            head = _git(checkout, 'rev-parse', '--short', 'HEAD').stdout.decode().strip() or 'its working tree'
+    if checkout and ref and _git(checkout, 'rev-parse', '--git-dir').returncode == 0:
+        done = _git(checkout, 'archive', '--format=tar', ref, DEFINITIONS_DIR)
+        if done.returncode == 0:
+            return _from_tar(fileobj=io.BytesIO(done.stdout)), 'pyenv %s (%s)' % (ref, checkout), []
+    # the checkout lacks the ref (or there is none): the ref itself, from its git host
+    if ref and cache_dir:
+        try:
+            defs, origin = fetch(git_url, ref, cache_dir)
+            return defs, origin, []
+        except (OSError, ValueError, urllib.error.URLError, tarfile.TarError) as exc:
             problems.append(('python-definitions-ref-missing',
-                             'The pyenv checkout at %s does not have %s, the pyenv version the hosts get; its working '
-                             'tree (%s) was read instead.' % (checkout, ref, head),
-                             'Run "git -C %s fetch --tags", or set app_plan_pyenv_checkout to a checkout that has %s.'
-                             % (checkout, ref)))
-    return _from_dir(os.path.join(checkout, DEFINITIONS_DIR)), 'pyenv at %s' % checkout, problems
+                             'pyfleet cannot read the python-build definitions of pyenv %s, the pyenv the hosts get: '
+                             '%s%s.' % (ref, 'the checkout at %s does not have it, and ' % checkout if checkout else
+                                        'there is no pyenv checkout on the controller, and ',
+                                        'fetching it failed (%s)' % getattr(exc, 'reason', exc)),
+                             'Give the controller a pyenv checkout that has %s ("git -C ~/.pyenv fetch --tags"), set '
+                             'pyenv_archive_src to a tarball of it (pyenv_install_method: archive), or list the '
+                             'versions in app_plan_available_versions.' % ref))
+    if not checkout:
+        return {}, None, problems or [('python-definitions-unreadable',
+                                       'No pyenv checkout on the controller ($PYENV_ROOT, `pyenv root`, ~/.pyenv), so '
+                                       'pyfleet cannot tell which CPython versions can be installed.',
+                                       'Clone pyenv on the controller (git clone https://github.com/pyenv/pyenv '
+                                       '~/.pyenv), set app_plan_pyenv_checkout, or list the versions in '
+                                       'app_plan_available_versions.')]
+    try:
+        defs = _from_dir(os.path.join(checkout, DEFINITIONS_DIR))
+    except OSError as exc:      # a bare repository, or not pyenv at all: a finding, not a crash
+        return {}, None, problems + [('python-definitions-unreadable',
+                                      'The pyenv checkout %s has no python-build definitions to read (%s): a bare '
+                                      'repository, or not pyenv.' % (checkout, exc.strerror or exc),
+                                      'Set app_plan_pyenv_checkout to a pyenv working tree, or list the versions in '
+                                      'app_plan_available_versions.')]
+    if ref and not problems:
+        problems.append(('python-definitions-ref-missing',
+                         'The pyenv checkout at %s does not have %s, the pyenv the hosts get; its working tree was read '
+                         'instead.' % (checkout, ref),
+                         'Run "git -C %s fetch --tags", or set app_plan_pyenv_checkout to a checkout that has %s.'
+                         % (checkout, ref)))
+    return defs, 'pyenv at %s' % checkout, problems
 
 
 def mirror_listing(url, timeout=10):

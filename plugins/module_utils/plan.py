@@ -526,6 +526,7 @@ ARGUMENT_SPEC = dict(
     available_versions=dict(type='list', elements='str'),
     pyenv_checkout=dict(type='path'),
     pyenv_ref=dict(type='str', default=''),
+    pyenv_url=dict(type='str', default=''),
     pyenv_archive=dict(type='path'),
     definitions_src=dict(type='path'),
     mirror_url=dict(type='str'),
@@ -552,7 +553,9 @@ def installable_here(p, findings):
         return {'versions': p['available_versions'], 'defined': None, 'definitions': 'app_plan_available_versions',
                 'fetch': None}
     checkout = p['pyenv_checkout'] or (None if p['pyenv_archive'] else cpython_sources.discover_pyenv_checkout())
-    defs, origin, problems = cpython_sources.pyenv_definitions(checkout, p['pyenv_ref'], p['pyenv_archive'])
+    defs, origin, problems = cpython_sources.pyenv_definitions(
+        checkout, p['pyenv_ref'], p['pyenv_archive'], p['pyenv_url'],
+        os.path.join(os.path.expanduser(p['release_cache']), '..', 'pyenv') if p.get('release_cache') else None)
     found = cpython_sources.installable(defs, p['definitions_src'], p['mirror_url'], p['tarballs_src'])
     for code, message, fix in problems + found['problems']:
         findings.add(code, message, fix)

@@ -55,8 +55,13 @@ options:
   pyenv_ref:
     description:
       - The pyenv ref the hosts get (the pyenv role's C(pyenv_git_version)); its definitions are read with
-        C(git archive). Empty reads the checkout's working tree. A checkout without the ref is read as it is,
-        with a warning.
+        C(git archive). Empty is the ref the pyenv role pins (its defaults). When the checkout lacks the ref, or there
+        is none (an execution environment), a tarball of the ref is fetched once from O(pyenv_url)'s host into
+        C(~/.cache/pyfleet/pyenv); when that fails too, the checkout is read as it is, with a warning.
+    type: str
+    default: ''
+  pyenv_url:
+    description: Where the hosts clone pyenv (the pyenv role's C(pyenv_git_url)); empty is the role's.
     type: str
     default: ''
   pyenv_archive:

@@ -154,3 +154,51 @@ def test_a_mirror_that_cannot_be_listed_is_a_warning_and_the_definitions_decide(
                                       mirror_url=closed))['plan']
     assert plan['ok'] and plan['python']['version'] == '3.13.2'
     assert 'python-mirror-unreadable' in codes(plan, 'warning')
+
+
+def test_an_empty_ref_is_the_one_the_pyenv_role_pins():
+    url, ref = cs.pinned_ref()
+    with open(cs.ROLE_DEFAULTS) as fh:
+        assert ('pyenv_git_version: %s' % ref) in fh.read() and url == 'https://github.com/pyenv/pyenv.git'
+
+
+class Served:
+    """A fake opener: the tarball a git host would serve, counting the fetches."""
+
+    def __init__(self, path):
+        self.path, self.urls = path, []
+
+    def __call__(self, url, timeout=None):
+        self.urls.append(url)
+        return open(self.path, 'rb')
+
+
+def test_without_the_ref_on_the_controller_its_definitions_are_fetched_once(checkout, tmp_path):
+    archive = str(tmp_path / 'served.tar.gz')
+    with tarfile.open(archive, 'w:gz') as tar:
+        tar.add(os.path.join(checkout, DEFS, '3.12.1'), arcname='pyenv-2.9.0/' + DEFS + '/3.12.1')
+    served = Served(archive)
+    fetch = functools.partial(cs.fetch_definitions, opener=served)
+    for _ in range(2):
+        defs, origin, problems = cs.pyenv_definitions(None, 'v2.9.0', git_url='https://github.com/pyenv/pyenv.git',
+                                                      cache_dir=str(tmp_path / 'cache'), fetch=fetch)
+        assert sorted(defs) == ['3.12.1'] and problems == [] and 'fetched from' in origin
+    assert served.urls == ['https://github.com/pyenv/pyenv/archive/v2.9.0.tar.gz']
+
+
+def test_a_ref_that_cannot_be_fetched_is_a_finding_naming_it(tmp_path):
+    def unreachable(url, timeout=None):
+        raise OSError('Name or service not known')
+    fetch = functools.partial(cs.fetch_definitions, opener=unreachable)
+    defs, origin, [(code, message, fix)] = cs.pyenv_definitions(None, 'v2.9.0', cache_dir=str(tmp_path), fetch=fetch)
+    assert defs == {} and code == 'python-definitions-ref-missing' and 'pyenv v2.9.0' in message
+    assert 'pyenv_archive_src' in fix
+
+
+def test_a_bare_repository_is_a_finding_not_a_crash(tmp_path, checkout):
+    bare = tmp_path / 'bare.git'
+    subprocess.run(['git', 'clone', '-q', '--bare', checkout, str(bare)], check=True)
+    defs, origin, problems = cs.pyenv_definitions(str(bare), 'v1')     # a bare repository has the ref
+    assert sorted(defs) == ['3.12.1', '3.13.1'] and problems == []
+    defs, origin, problems = cs.pyenv_definitions(str(bare), 'no-such-ref')
+    assert defs == {} and [p[0] for p in problems] == ['python-definitions-unreadable']

@@ -180,8 +180,8 @@ EXAMPLES = r'''
     name: hello
     catalogue_file: "{{ role_path }}/files/python-versions.yml"
     env: "{{ app_env }}"
-    # "3.13" resolves to the newest 3.13 that pyenv v2.6.3 defines and the mirror holds
-    pyenv_ref: v2.6.3
+    # "3.13" resolves to the newest 3.13 that pyenv 2.6.30 defines and the mirror holds
+    pyenv_ref: f6a5b409e9fd1ad78aa4350ddc1fc5fc3d0fa666
     mirror_url: http://mirror.example.internal/python-build
   register: plan
 

@@ -116,7 +116,8 @@ LINE = (r"fatal error: [^:\s]+\.h(pp)?: No such file|cannot find -l\S+|No packag
         r"[A-Za-z0-9_.+-]+ executable not found|command '[^']+' failed: No such file|unable to execute '[^']+'|"
         r"can't find Rust compiler|Failed to build |Building wheel for \S+ .*did not run successfully|"
         r"Failed building wheel for \S+|Could not find a version that satisfies the requirement|"
-        r"No matching distribution found for")
+        r"No matching distribution found for|did not run successfully|"
+        r"(Downloading|Using cached) \S+\.(tar\.gz|tar\.bz2|zip)\b")
 
 _PATTERNS = [
     ('header', re.compile(r'fatal error: ([^:\s]+\.h(?:pp)?): No such file')),
@@ -149,10 +150,23 @@ def missing(lines):
     return out
 
 
+_DOWNLOADED = re.compile(r'(?:Downloading|Using cached) (?:\S+/)?([A-Za-z0-9][A-Za-z0-9._-]*?)-\d[^-\s]*\.(?:tar\.gz|tar\.bz2|zip)\b')
+_FAILED_STEP = re.compile(r'(?:Getting requirements to build wheel|Preparing metadata \(\S+\)|Installing build '
+                          r'dependencies) did not run successfully')
+
+
 def failed_sdists(lines):
-    """The sdists the output says failed to build, lower case, in order."""
+    """The sdists the output says failed to build, lower case, in order. pip names the sdist when its wheel
+    fails to build; when an earlier step fails (its build requirements, its metadata), the sdist is the one pip
+    fetched last before it."""
     out = []
+    fetched = None
     for line in lines:
+        found = _DOWNLOADED.search(line)
+        if found:
+            fetched = re.sub(r'[-_.]+', '-', found.group(1)).lower()
+        if fetched and _FAILED_STEP.search(line) and fetched not in out:
+            out.append(fetched)
         for regex in _SDIST:
             found = regex.search(line)
             if found:

@@ -57,10 +57,12 @@ class Scan(object):
 
     def __init__(self, patterns, lines=report.TAIL, max_bytes=TAIL_BYTES, collect=None, collect_max=200):
         self.patterns = [(p, re.compile(p, re.M)) for p in patterns if p]
-        # every line that matches ``collect`` (what a native build lacks), wherever it is, up to collect_max
+        # every line that matches ``collect`` (what a native build lacks), wherever it is: the first and the
+        # last collect_max / 2 of them
         self.collect = re.compile(collect) if collect else None
         self.collect_max = collect_max
-        self.collected = []
+        self.collect_head = []
+        self.collect_tail = collections.deque(maxlen=max(collect_max - collect_max // 2, 1))
         self.lines = max(lines, 1)
         self.max_bytes = max_bytes
         self.kept = {'out': collections.deque(), 'err': collections.deque()}
@@ -72,8 +74,11 @@ class Scan(object):
         line = line.rstrip('\r\n')
         if len(line) > LINE_MAX:
             line = line[:LINE_MAX] + ' [... %d more characters]' % (len(line) - LINE_MAX)
-        if self.collect is not None and len(self.collected) < self.collect_max and self.collect.search(line):
-            self.collected.append(line)
+        if self.collect is not None and self.collect.search(line):
+            if len(self.collect_head) < self.collect_max // 2:
+                self.collect_head.append(line)
+            else:
+                self.collect_tail.append(line)
         for pattern, regex in self.patterns:
             if pattern not in self.first:
                 found = regex.search(line)
@@ -85,6 +90,11 @@ class Scan(object):
         self.size[stream] += len(line) + 1
         while len(kept) > self.lines or (self.size[stream] > self.max_bytes and len(kept) > 1):
             self.size[stream] -= len(kept.popleft()) + 1
+
+    @property
+    def collected(self):
+        """The telling lines kept (the first and the last of them), in order."""
+        return self.collect_head + list(self.collect_tail)
 
     def text(self, stream):
         """The stream's kept lines, as text."""

@@ -29,6 +29,10 @@ ERROR: Failed to build installable wheels for some pyproject.toml based projects
 
 MYSQLCLIENT = '''\
 Collecting mysqlclient==2.2.7
+  Downloading mysqlclient-2.2.7.tar.gz (91 kB)
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
   Getting requirements to build wheel: finished with status 'error'
   /bin/sh: 1: pkg-config: not found
   Trying pkg-config --exists mysqlclient
@@ -36,7 +40,7 @@ Collecting mysqlclient==2.2.7
   Specify MYSQLCLIENT_CFLAGS and MYSQLCLIENT_LDFLAGS env vars manually
 error: subprocess-exited-with-error
 × Getting requirements to build wheel did not run successfully.
-Failed to build mysqlclient
+│ exit code: 1
 '''
 
 PSYCOPG2 = '''\
@@ -108,14 +112,16 @@ def test_a_pin_the_index_does_not_have_is_named(line, said):
 
 
 def test_the_telling_lines_are_kept_wherever_they_are_and_bounded():
-    scan = Scan([], lines=5, collect=native.LINE, collect_max=3)
+    scan = Scan([], lines=5, collect=native.LINE, collect_max=4)
     scan.feed('err', 'fatal error: ffi.h: No such file or directory')
     for n in range(100000):
         scan.feed('err', 'noise %d' % n)
     assert scan.collected == ['fatal error: ffi.h: No such file or directory'] and len(scan.kept['err']) == 5
     for n in range(10):
         scan.feed('err', 'cannot find -lz%d' % n)
-    assert len(scan.collected) == 3
+    # the first and the last ones: what failed last is never lost
+    assert scan.collected == ['fatal error: ffi.h: No such file or directory', 'cannot find -lz0', 'cannot find -lz8',
+                              'cannot find -lz9']
 
 
 @pytest.mark.parametrize('kind, name, packages', [

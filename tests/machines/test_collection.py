@@ -1,6 +1,7 @@
 """The built collection, installed away from the checkout, deploys an app by FQCN: pyfleet.deploy.deploy."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -84,5 +85,24 @@ def test_the_installed_collection_deploys_by_fqcn(built):
                          '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases')],
                         str(work), env, timeout=900)
         assert again.returncode == 0 and ' changed=0 ' in again.stdout, again.stdout[-3000:]
+        # mitogen, an opt-in (pyfleet never needs it): with its mitogen_linear strategy a rerun changes nothing, and
+        # a code change deploys (blue/green, the health gate) and serves
+        import ansible_mitogen
+        fast = dict(env, ANSIBLE_STRATEGY='mitogen_linear',
+                    ANSIBLE_STRATEGY_PLUGINS=os.path.join(os.path.dirname(ansible_mitogen.__file__), 'plugins', 'strategy'))
+        res = ansible(['ansible-playbook', 'pyfleet.deploy.deploy', '-i', summary['inventory'],
+                       '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases')],
+                      str(work), fast, timeout=900)
+        assert res.returncode == 0 and ' changed=0 ' in res.stdout, (res.stdout + res.stderr)[-3000:]
+        changed = work / 'flask'
+        shutil.copytree(app, str(changed), ignore=shutil.ignore_patterns('.venv', '__pycache__'))
+        wsgi = changed / 'wsgi.py'
+        wsgi.write_text(wsgi.read_text().replace('Hello from pyfleet', 'Hello again from pyfleet'))
+        res = ansible(['ansible-playbook', 'pyfleet.deploy.deploy', '-i', summary['inventory'],
+                       '-e', 'pyfleet_src=%s' % changed, '-e', 'pyfleet_name=flask',
+                       '-e', 'pyfleet_release_cache=%s' % (work / 'releases')], str(work), fast, timeout=900)
+        assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
+        with urllib.request.urlopen('http://%s/' % host, timeout=10) as resp:
+            assert 'Hello again from pyfleet' in resp.read().decode()
     finally:
         run_testbed('down', check=False, timeout=300)

@@ -119,9 +119,9 @@ def main():
             fast_reruns = [deploy(inventory, app, auto['name'], fast) for _ in range(SAMPLES)]
             for n in range(SAMPLES):
                 with open(os.path.join(app, 'wsgi.py'), 'w') as fh:
-                    fh.write(code.replace('Hello from pyfleet', 'Hello once more (%d) from pyfleet' % n))
+                    fh.write(code.replace('Hello from pyfleet', 'Hello again, faster (%d) from pyfleet' % n))
                 fast_codes.append(deploy(inventory, app, auto['name'], fast)[0])
-                assert 'Hello once more (%d) from pyfleet' % n in page(auto['address'])
+                assert 'Hello again, faster (%d) from pyfleet' % n in page(auto['address'])
 
         # the floor: the same work by hand, over ssh, on the other fresh machine
         key = summary['key']

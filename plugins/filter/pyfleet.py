@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn, platforms
@@ -58,8 +60,14 @@ def vcap_application(name, server_names=(), memory_mb=0):
     return platforms.vcap_application(name, server_names or (), int(memory_mb or 0) or None)
 
 
+def fingerprint(values):
+    """The fingerprint of what a run asks a host for: ``values`` and this collection's own files."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return contract.fingerprint(values, root)
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
-                'vcap_application': vcap_application}
+                'vcap_application': vcap_application, 'fingerprint': fingerprint}

@@ -374,3 +374,32 @@ def check_schema(plan):
             if not isinstance(value, types[kind.rstrip('?')]):
                 problems.append('%s is %s, not %s' % (key, type(value).__name__, kind))
     return problems
+
+
+# what a collection's own files are: a change to any of them (a template, a role's task, a module) changes what a
+# deploy makes of the same inputs
+COLLECTION_PARTS = ('galaxy.yml', 'MANIFEST.json', 'meta', 'playbooks', 'plugins', 'roles')
+
+
+def collection_digest(root):
+    """sha256 of the collection's own files under ``root`` (their paths and contents; caches left out)."""
+    digest = hashlib.sha256()
+    for part in COLLECTION_PARTS:
+        top = os.path.join(root, part)
+        paths = [top] if os.path.isfile(top) else []
+        for base, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+            paths += [os.path.join(base, f) for f in sorted(files) if not f.endswith(('.pyc', '.pyo'))]
+        for path in paths:
+            digest.update(os.path.relpath(path, root).encode() + b'\0')
+            with open(path, 'rb') as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()
+
+
+def fingerprint(values, root):
+    """The fingerprint of what a run asks a host for: ``values`` (the plan, the release, every input and role
+    variable; any JSON-able mapping) and the collection at ``root`` that makes them into files and units. Equal
+    inputs give equal fingerprints in any order of keys."""
+    text = json.dumps(_plain(values), sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256((collection_digest(root) + '\n' + text).encode()).hexdigest()

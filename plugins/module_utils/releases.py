@@ -23,6 +23,12 @@ release runs with; ``restore`` puts a release's configuration back from its snap
 (or was cut off), so that what serves runs with its own configuration on its next restart or reboot; an
 earlier one's for a rollback.
 
+``settled`` is a rerun's fast path, read-only: the host is done for this run when the live release's snapshot
+holds the fingerprint of what this run asks for (the plan's, of every input), each of its files is still as it
+was kept, the release is checked and its virtualenv's Python is there, its units and nginx run, the live web
+instance is the one nginx proxies to and runs the live release, and it answers its health check through nginx.
+Anything else says why not, and the deploy takes its full path.
+
 The clean-up after a healthy deploy (``prune``) counts only releases that were live: it keeps the live one
 and the newest ``keep`` - 1 retired ones, and never the newest retired one (the rollback target), whatever
 ``keep`` is. Releases that were never live (failed, built, checked) are removed, except those a web
@@ -38,12 +44,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
+
+from ansible_collections.pyfleet.deploy.plugins.module_utils import health, slots as slots_
 
 MARKS = ('checked', 'failed', 'config')
 
 ARGUMENT_SPEC = dict(
-    action=dict(type='str', choices=['look', 'one', 'prune', 'restore', 'mark', 'snapshot'], default='look'),
+    action=dict(type='str', choices=['look', 'one', 'prune', 'restore', 'mark', 'snapshot', 'settled'],
+                default='look'),
     releases=dict(type='path', required=True),
     state=dict(type='path', required=True),
     current=dict(type='path', required=True),
@@ -58,6 +68,9 @@ ARGUMENT_SPEC = dict(
     data=dict(type='dict', default={}),
     files=dict(type='list', elements='path', default=[]),
     plan=dict(type='dict', default={}),
+    fingerprint=dict(type='str', default=''),
+    target=dict(type='str', default=''),
+    upstream_conf=dict(type='path', default=''),
 )
 
 
@@ -302,8 +315,75 @@ def restore(p, check_mode=False):
                 filter=any(d.endswith(('/ports.nft', '-ports.service')) for d in restored))
 
 
+def _snapshot_plan(state_dir, rid):
+    try:
+        with open(os.path.join(state_dir, rid + '.config', 'plan.json')) as fh:
+            plan = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return plan if isinstance(plan, dict) else None
+
+
+def settled(p, run=subprocess.run, fetch=health.fetch):
+    """Whether the host already is what this run asks for (``p['fingerprint']``), and runs it: (True, live id)
+    or (False, why not), in the order of what costs least to look at. Read-only."""
+    live = _link_id(p['current'])
+    if not live:
+        return False, 'no release is live here yet'
+    plan = _snapshot_plan(p['state'], live)
+    if plan is None:
+        return False, 'the live release, %s, has no snapshot of its configuration' % live
+    if not p['fingerprint'] or plan.get('fingerprint') != p['fingerprint']:
+        return False, 'this run asks for something other than what the live release, %s, was deployed with' % live
+    if not os.path.isfile(os.path.join(p['state'], live + '.checked')) \
+            or os.path.lexists(os.path.join(p['state'], live + '.failed')):
+        return False, 'the live release, %s, is not marked checked' % live
+    python = os.path.join(p['releases'], live, '.venv', 'bin', 'python')
+    if not os.path.exists(python):
+        return False, '%s is missing (or its interpreter is)' % python
+    snap = os.path.join(p['state'], live + '.config')
+    for dest in plan.get('files') or []:
+        try:
+            with open(os.path.join(snap, os.path.basename(dest)), 'rb') as fh:
+                kept = fh.read()
+        except OSError:
+            return False, 'the snapshot lacks its copy of %s' % dest
+        if not _same(dest, kept):
+            return False, '%s is not as the live release was deployed with' % dest
+    units = [p['target']] if p['target'] else []
+    units += [os.path.basename(f) for f in plan.get('files') or []
+              if '/systemd/' in f and f.endswith('.service') and '@.' not in f]
+    units += list((plan.get('units') or {}).get('others') or [])
+    web = plan.get('web') or {}
+    web_units = {str(s['port']): s['unit'] for s in web.get('slots') or []}
+    if web_units:
+        units.append('nginx.service')
+        where = slots_.read(p['upstream_conf'], p['slots'], web_units, run)
+        if not where['live']:
+            return False, 'nginx proxies to no web instance of the app'
+        if _link_id(os.path.join(p['slots'], where['live'])) != live:
+            return False, 'the live web instance (port %s) does not run the live release' % where['live']
+        units.append(web_units[where['live']])
+    states = slots_.unit_states(units, run)
+    down = [u for u in units if states.get(u) != 'active']
+    if down:
+        return False, ', '.join('%s is %s' % (u, states.get(u)) for u in down)
+    check = plan.get('check') or {}
+    if web_units and check.get('url'):
+        status, body = fetch(check['url'], check.get('host'), float(check.get('request_timeout') or 5))
+        why = health.judge(status, body, tuple(check.get('status_codes') or health.DEFAULT_STATUSES),
+                           check.get('body') or '')
+        if why:
+            return False, 'the live release does not answer %s through nginx: %s' % (check['url'], why)
+    return True, live
+
+
 def run_task(p, check_mode=False):
     """The module's result for validated parameters ``p``."""
+    if p['action'] == 'settled':
+        ok, said = settled(p)
+        return dict(changed=False, settled=ok, release=said if ok else _link_id(p['current']),
+                    why='' if ok else said)
     if p['action'] == 'restore':
         return restore(p, check_mode)
     if p['action'] == 'mark':

@@ -26,15 +26,21 @@ description:
     every file its C(plan.json) lists, written whole where it differs. The release is O(release), or the live one;
     after a deploy that failed (or was cut off) the live release so runs with its own configuration at its next
     restart or reboot. Nothing happens when the release has no snapshot.
+  - With O(action=settled), a rerun's fast path, read-only - says whether the host already is what this run asks
+    for and runs it - the live release's snapshot holds O(fingerprint), each of its files is as it was kept, the
+    release is checked and its virtualenv's Python is there, O(target), the units among the files, the other
+    processes and nginx are active, the web instance nginx proxies to (O(upstream_conf)) runs the live release, and
+    the live release answers the snapshot's health check through nginx. Otherwise C(why) says what differs.
 version_added: "1.2.0"
 author: pyfleet contributors
 options:
   action:
     description:
       - C(look) reads the releases; C(one) one release; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
-        release checked or failed; C(snapshot) keeps what the live release runs with.
+        release checked or failed; C(snapshot) keeps what the live release runs with; C(settled) looks whether the
+        host already is what this run asks for.
     type: str
-    choices: [look, one, prune, restore, mark, snapshot]
+    choices: [look, one, prune, restore, mark, snapshot, settled]
     default: look
   releases:
     description: The app's releases directory (the plan's C(layout.releases)).
@@ -95,9 +101,24 @@ options:
     elements: path
     default: []
   plan:
-    description: With C(snapshot), the plan's slice the switch needs to go back to the release (web, units, site).
+    description:
+      - With C(snapshot), the plan's slice the switch needs to go back to the release (web, units, site), the
+        fingerprint of what the run asked for (C(fingerprint)), and the health check a rerun asks through nginx
+        (C(check) - url, host, status_codes, body, request_timeout).
     type: dict
     default: {}
+  fingerprint:
+    description: With C(settled), the fingerprint of what this run asks for (the filter pyfleet.deploy.fingerprint).
+    type: str
+    default: ""
+  target:
+    description: With C(settled), the app's systemd target, which must be active.
+    type: str
+    default: ""
+  upstream_conf:
+    description: With C(settled), the nginx upstream file that names the live web instance (the plan's C(layout.upstream_conf)).
+    type: path
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -179,8 +200,8 @@ plan:
   returned: action is restore
   type: dict
 release:
-  description: The release whose snapshot was read, marked or written, or that was looked at.
-  returned: action is one, restore, mark or snapshot
+  description: The release whose snapshot was read, marked or written, or that was looked at (with C(settled), the live one).
+  returned: action is one, restore, mark, snapshot or settled
   type: str
 checked:
   description: With C(one), whether the release passed its build steps here (its checked mark).
@@ -198,6 +219,14 @@ marked_failed:
   description: With C(one), whether the release is marked failed.
   returned: action is one
   type: bool
+settled:
+  description: With C(settled), whether the host already is what this run asks for, and runs it.
+  returned: action is settled
+  type: bool
+why:
+  description: With C(settled), why not (empty when it is).
+  returned: action is settled
+  type: str
 written:
   description: With C(snapshot), the snapshot's files that changed.
   returned: action is snapshot

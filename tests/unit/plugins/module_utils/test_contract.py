@@ -254,3 +254,29 @@ def test_a_host_puts_the_web_instances_on_its_own_pair(rules):
     # the plan itself is left as it was; 0, or the same port, is the plan
     assert plan['web']['port'] == 8000 and contract.on_port(plan, 0) is plan and contract.on_port(plan, 8000) is plan
     assert plan_of(rules, os.path.join(ROOT, 'examples', 'leanengine'), web_port=8300)['web']['port_auto'] is False
+
+
+def _collection(tmp_path):
+    for rel, text in {'galaxy.yml': 'version: 1\n', 'roles/r/tasks/main.yml': '---\n',
+                      'plugins/modules/m.py': 'x = 1\n'}.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def test_a_fingerprint_covers_the_values_in_any_order_and_the_collections_own_files(tmp_path):
+    root = _collection(tmp_path)
+    one = contract.fingerprint({'plan': {'a': 1, 'b': [1, 2]}, 'release': 'r1'}, root)
+    assert len(one) == 64
+    assert contract.fingerprint({'release': 'r1', 'plan': {'b': [1, 2], 'a': 1}}, root) == one
+    assert contract.fingerprint({'plan': {'a': 1, 'b': [2, 1]}, 'release': 'r1'}, root) != one
+    assert contract.fingerprint({'plan': {'a': 1, 'b': [1, 2]}, 'release': 'r2'}, root) != one
+    # a cache beside the collection's files changes nothing; a template or a module does
+    (tmp_path / 'plugins' / 'modules' / '__pycache__').mkdir()
+    (tmp_path / 'plugins' / 'modules' / '__pycache__' / 'm.cpython-311.pyc').write_bytes(b'\0')
+    (tmp_path / 'README.md').write_text('words\n')
+    assert contract.fingerprint({'plan': {'a': 1, 'b': [1, 2]}, 'release': 'r1'}, root) == one
+    (tmp_path / 'roles' / 'r' / 'templates').mkdir()
+    (tmp_path / 'roles' / 'r' / 'templates' / 'unit.j2').write_text('[Service]\n')
+    assert contract.fingerprint({'plan': {'a': 1, 'b': [1, 2]}, 'release': 'r1'}, root) != one

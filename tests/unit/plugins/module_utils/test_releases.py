@@ -1,5 +1,6 @@
 """A release's life on a host (module_utils/releases.py): its states, and what a clean-up keeps."""
 import os
+import shutil
 
 import pytest
 
@@ -187,3 +188,119 @@ def test_a_snapshot_writes_what_changed_and_restore_puts_it_back(tmp_path):
     back = releases.run_task(dict(p, action='restore', release=''))
     assert back['restored'] == [env] and open(env).read() == 'A=1\n'
     assert back['plan']['files'] == [env, unit]
+
+
+class FakeSystemd:
+    """systemctl show, answering from a table of unit states."""
+
+    def __init__(self, states):
+        self.states = states
+
+    def __call__(self, argv, **kw):
+        units = argv[argv.index('--') + 1:]
+        out = ''.join('Id=%s\nActiveState=%s\n\n' % (u, self.states.get(u, 'inactive')) for u in units)
+        return type('Res', (), {'stdout': out, 'returncode': 0})()
+
+
+def settled_host(tmp_path):
+    """A host where release a is live and runs as deployed with fingerprint f1: its snapshot, its files, the
+    web instance on 8001 nginx proxies to, and a worker."""
+    root = make(tmp_path, 'a:L:v1')
+    os.makedirs(os.path.join(root, 'venvs', 'v1', 'bin'))
+    open(os.path.join(root, 'venvs', 'v1', 'bin', 'python'), 'w').close()
+    etc = tmp_path / 'etc'
+    (etc / 'systemd').mkdir(parents=True)
+    env, ports = str(etc / 'env'), str(etc / 'systemd' / 'pyfleet-shop-ports.service')
+    open(env, 'w').write('A=1\n')
+    open(ports, 'w').write('[Service]\n')
+    os.symlink(os.path.join(root, 'releases', 'a'), os.path.join(root, 'slots', '8001'))
+    upstream = str(tmp_path / 'upstream.conf')
+    open(upstream, 'w').write('# live: 8001\nserver unix:/run/x;\n')
+    slots = [{'port': 8000, 'unit': 'pyfleet-shop-web@8000.service'},
+             {'port': 8001, 'unit': 'pyfleet-shop-web@8001.service'}]
+    plan = {'web': {'slots': slots}, 'units': {'others': ['pyfleet-shop-worker@1.service'], 'templates': []},
+            'site': {}, 'fingerprint': 'f1',
+            'check': {'url': 'http://127.0.0.1:80/health', 'host': 'shop.example', 'status_codes': [200], 'body': ''}}
+    releases.snapshot(params(root, release=root + '/releases/a', files=[env, ports], plan=plan))
+    return root, env, upstream
+
+
+RUNNING = {'pyfleet-shop.target': 'active', 'pyfleet-shop-ports.service': 'active', 'nginx.service': 'active',
+           'pyfleet-shop-worker@1.service': 'active', 'pyfleet-shop-web@8001.service': 'active'}
+
+
+def _no_venv(root, env, upstream):
+    os.unlink(os.path.join(root, 'venvs', 'v1', 'bin', 'python'))
+
+
+def _edited(root, env, upstream):
+    open(env, 'w').write('A=2\n')
+
+
+def _unchecked(root, env, upstream):
+    os.rename(os.path.join(root, 'state', 'a.checked'), os.path.join(root, 'state', 'a.failed'))
+
+
+def _other_slot(root, env, upstream):
+    open(upstream, 'w').write('# live: 8000\n')
+
+
+def _nothing_live(root, env, upstream):
+    os.unlink(os.path.join(root, 'current'))
+
+
+def _no_snapshot(root, env, upstream):
+    shutil.rmtree(os.path.join(root, 'state', 'a.config'))
+
+
+@pytest.mark.parametrize('change,fingerprint,states,answer,why', [
+    (None, 'f1', {}, (200, 'ok'), ''),
+    (None, 'f2', {}, (200, 'ok'), 'asks for something other than what the live release, a, was deployed with'),
+    (None, '', {}, (200, 'ok'), 'asks for something other than'),
+    (_nothing_live, 'f1', {}, (200, 'ok'), 'no release is live here yet'),
+    (_no_snapshot, 'f1', {}, (200, 'ok'), 'has no snapshot of its configuration'),
+    (_unchecked, 'f1', {}, (200, 'ok'), 'is not marked checked'),
+    (_no_venv, 'f1', {}, (200, 'ok'), '.venv/bin/python is missing'),
+    (_edited, 'f1', {}, (200, 'ok'), '/env is not as the live release was deployed with'),
+    (_other_slot, 'f1', {}, (200, 'ok'), 'nginx proxies to no web instance of the app'),
+    (None, 'f1', {'pyfleet-shop-worker@1.service': 'failed'}, (200, 'ok'), 'pyfleet-shop-worker@1.service is failed'),
+    (None, 'f1', {'nginx.service': 'inactive'}, (200, 'ok'), 'nginx.service is inactive'),
+    (None, 'f1', {'pyfleet-shop-ports.service': 'inactive'}, (200, 'ok'), 'pyfleet-shop-ports.service is inactive'),
+    (None, 'f1', {}, (500, 'oops'), 'does not answer http://127.0.0.1:80/health through nginx: status 500'),
+    (None, 'f1', {}, (None, 'refused'), 'no answer (refused)'),
+])
+def test_a_rerun_is_settled_only_when_the_host_is_and_runs_what_it_asks_for(tmp_path, change, fingerprint, states,
+                                                                           answer, why):
+    root, env, upstream = settled_host(tmp_path)
+    if change:
+        change(root, env, upstream)
+    asked = []
+
+    def fetch(url, host, timeout):
+        asked.append((url, host))
+        return answer
+    p = params(root, action='settled', fingerprint=fingerprint, target='pyfleet-shop.target', upstream_conf=upstream)
+    ok, said = releases.settled(p, run=FakeSystemd(dict(RUNNING, **states)), fetch=fetch)
+    if why:
+        assert not ok and why in said
+    else:
+        assert ok and said == 'a' and asked == [('http://127.0.0.1:80/health', 'shop.example')]
+
+
+def test_a_web_instance_that_runs_another_release_is_not_settled(tmp_path):
+    root, env, upstream = settled_host(tmp_path)
+    os.makedirs(os.path.join(root, 'releases', 'b'))
+    os.unlink(os.path.join(root, 'slots', '8001'))
+    os.symlink(os.path.join(root, 'releases', 'b'), os.path.join(root, 'slots', '8001'))
+    p = params(root, action='settled', fingerprint='f1', target='pyfleet-shop.target', upstream_conf=upstream)
+    ok, said = releases.settled(p, run=FakeSystemd(RUNNING), fetch=lambda *a: (200, ''))
+    assert not ok and said == 'the live web instance (port 8001) does not run the live release'
+
+
+def test_the_settled_action_is_read_only(tmp_path):
+    root, env, upstream = settled_host(tmp_path)
+    before = sorted(os.walk(root))
+    res = releases.run_task(params(root, action='settled', fingerprint='f2', upstream_conf=upstream))
+    assert res == {'changed': False, 'settled': False, 'release': 'a',
+                   'why': 'this run asks for something other than what the live release, a, was deployed with'}
+    assert sorted(os.walk(root)) == before

@@ -90,10 +90,12 @@ def test_the_installed_collection_deploys_by_fqcn(built):
         import ansible_mitogen
         fast = dict(env, ANSIBLE_STRATEGY='mitogen_linear',
                     ANSIBLE_STRATEGY_PLUGINS=os.path.join(os.path.dirname(ansible_mitogen.__file__), 'plugins', 'strategy'))
+        # (the full path: the fast path would not reach a module beyond its one look)
         res = ansible(['ansible-playbook', 'pyfleet.deploy.deploy', '-i', summary['inventory'],
-                       '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases')],
-                      str(work), fast, timeout=900)
+                       '-e', 'pyfleet_src=%s' % app, '-e', 'pyfleet_release_cache=%s' % (work / 'releases'),
+                       '-e', 'pyfleet_fast_path=false'], str(work), fast, timeout=900)
         assert res.returncode == 0 and ' changed=0 ' in res.stdout, (res.stdout + res.stderr)[-3000:]
+        assert 'pyfleet: deploying (pyfleet_fast_path is off).' in res.stdout
         changed = work / 'flask'
         shutil.copytree(app, str(changed), ignore=shutil.ignore_patterns('.venv', '__pycache__'))
         wsgi = changed / 'wsgi.py'
@@ -104,5 +106,33 @@ def test_the_installed_collection_deploys_by_fqcn(built):
         assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
         with urllib.request.urlopen('http://%s/' % host, timeout=10) as resp:
             assert 'Hello again from pyfleet' in resp.read().decode()
+        # as AWX runs it: ansible-runner with a private data dir, back to the first release; the run's report is
+        # in the job's artifacts (the stats event's artifact_data), as data
+        import ansible_runner
+        data_dir = work / 'runner'
+        (data_dir / 'env').mkdir(parents=True)
+        (data_dir / 'env' / 'envvars').write_text(json.dumps(dict(
+            ANSIBLE_COLLECTIONS_PATH=str(work / 'collections'), ANSIBLE_HOST_KEY_CHECKING='false',
+            ANSIBLE_PIPELINING='true', PATH=env['PATH'])))
+        job = ansible_runner.run(private_data_dir=str(data_dir), playbook='pyfleet.deploy.deploy',
+                                 inventory=summary['inventory'], ident='back', quiet=True,
+                                 extravars={'pyfleet_src': app, 'pyfleet_release_cache': str(work / 'releases')})
+        stdout = (data_dir / 'artifacts' / 'back' / 'stdout').read_text()
+        assert job.rc == 0 and job.status == 'successful', stdout[-3000:]
+        stats = []
+        for path in (data_dir / 'artifacts' / 'back' / 'job_events').iterdir():
+            event = json.loads(path.read_text())
+            if event.get('event') == 'playbook_on_stats':
+                stats.append(event['event_data'])
+        report = stats[0]['artifact_data']['pyfleet']
+        name = summary['machines'][0]['name']
+        mine = report['hosts'][name]
+        assert report['app'] == 'flask' and mine['serves'] == report['release'], report
+        assert mine['outcome'] == 'deployed' and mine['path'] == 'full' and mine['switched'], report
+        assert mine['python'] == {'version': '3.11.2', 'how': 'already there'}, report
+        assert mine['virtualenv']['how'] == 'reused' and mine['seconds']['host'] > 0, report
+        assert 'was deployed with' in mine['why'], report
+        with urllib.request.urlopen('http://%s/' % host, timeout=10) as resp:
+            assert 'Hello from pyfleet: Flask' in resp.read().decode()
     finally:
         run_testbed('down', check=False, timeout=300)

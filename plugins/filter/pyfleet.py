@@ -60,6 +60,14 @@ def vcap_application(name, server_names=(), memory_mb=0):
     return platforms.vcap_application(name, server_names or (), int(memory_mb or 0) or None)
 
 
+def env_text(text, what='pyfleet_env'):
+    """An environment given as NAME=value lines (an AWX survey's text field), or a mapping as it is."""
+    try:
+        return contract.env_text(text, what)
+    except ValueError as exc:
+        raise AnsibleFilterError('pyfleet: %s' % exc)
+
+
 def fingerprint(values):
     """The fingerprint of what a run asks a host for: ``values`` and this collection's own files."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -70,4 +78,4 @@ class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
-                'vcap_application': vcap_application, 'fingerprint': fingerprint}
+                'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text}

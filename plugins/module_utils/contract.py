@@ -403,3 +403,86 @@ def fingerprint(values, root):
     inputs give equal fingerprints in any order of keys."""
     text = json.dumps(_plain(values), sort_keys=True, separators=(',', ':'), default=str)
     return hashlib.sha256((collection_digest(root) + '\n' + text).encode()).hexdigest()
+
+
+def _tasks_publish(tasks, names):
+    """Add to ``names`` what ``tasks`` (a list of tasks, blocks included) set as facts or register."""
+    for task in tasks if isinstance(tasks, list) else []:
+        if not isinstance(task, dict):
+            continue
+        for key in ('block', 'rescue', 'always'):
+            _tasks_publish(task.get(key), names)
+        if isinstance(task.get('register'), str):
+            names.add(task['register'])
+        for module in ('ansible.builtin.set_fact', 'set_fact'):
+            if isinstance(task.get(module), dict):
+                names.update(k for k in task[module] if k != 'cacheable')
+        plays_tasks = [task.get(key) for key in ('pre_tasks', 'tasks', 'post_tasks', 'handlers')]
+        for part in plays_tasks:
+            _tasks_publish(part, names)
+
+
+def role_inputs(root):
+    """The role variables a user may set, by name: every option of the roles' argument specs (each entry point)
+    under ``root``, less what the collection's own tasks set as a fact or register (a role's published
+    results, such as app_release_dir, which an earlier deploy in the same run leaves behind). Sorted."""
+    import yaml  # the controller's (ansible-core needs it); a host never calls this
+
+    options, published = set(), set()
+    for base, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in ('__pycache__', 'tests', 'molecule'))
+        for name in sorted(files):
+            if not name.endswith(('.yml', '.yaml')):
+                continue
+            path = os.path.join(base, name)
+            rel = os.path.relpath(path, root).split(os.sep)
+            if rel[0] not in ('roles', 'playbooks'):
+                continue
+            with open(path) as fh:
+                data = yaml.safe_load(fh)
+            if rel[0] == 'roles' and rel[2:] == ['meta', 'argument_specs.yml']:
+                for entry in (data or {}).get('argument_specs', {}).values():
+                    options.update((entry or {}).get('options') or {})
+            elif rel[0] == 'playbooks' or (len(rel) > 2 and rel[2] in ('tasks', 'handlers')):
+                _tasks_publish(data, published)
+    return sorted(options - published)
+
+
+def role_defaults(root):
+    """name -> the raw value (as written, untemplated) of every role default under ``root``."""
+    import yaml
+
+    defaults = {}
+    roles = os.path.join(root, 'roles')
+    for role in sorted(os.listdir(roles)) if os.path.isdir(roles) else []:
+        path = os.path.join(roles, role, 'defaults', 'main.yml')
+        if os.path.isfile(path):
+            with open(path) as fh:
+                defaults.update(yaml.safe_load(fh) or {})
+    return defaults
+
+
+_ENV_LINE_RE = re.compile(r'^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$')
+
+
+def env_text(text, what='pyfleet_env'):
+    """An environment given as text (an AWX survey's field): ``NAME=value`` lines, as a .env file or
+    ``heroku config`` has them; blank lines and ``#`` comments are skipped, ``export`` is allowed, and a
+    value wholly in single or double quotes loses them. A mapping is returned as it is. ValueError names the
+    line that is not one."""
+    if isinstance(text, dict):
+        return text
+    env = {}
+    for n, line in enumerate(str(text or '').splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        m = _ENV_LINE_RE.match(line)
+        if not m:
+            raise ValueError('%s, line %d: %r is not NAME=value. Write one variable a line, as NAME=value '
+                             '(or give %s as a mapping).' % (what, n, line[:80], what))
+        value = m.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in '\'"':
+            value = value[1:-1]
+        env[m.group(1)] = value
+    return env

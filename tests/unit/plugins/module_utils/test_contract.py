@@ -280,3 +280,43 @@ def test_a_fingerprint_covers_the_values_in_any_order_and_the_collections_own_fi
     (tmp_path / 'roles' / 'r' / 'templates').mkdir()
     (tmp_path / 'roles' / 'r' / 'templates' / 'unit.j2').write_text('[Service]\n')
     assert contract.fingerprint({'plan': {'a': 1, 'b': [1, 2]}, 'release': 'r1'}, root) != one
+
+
+def test_role_inputs_are_the_options_less_what_the_tasks_publish(tmp_path):
+    for rel, text in {
+            'roles/r/meta/argument_specs.yml': 'argument_specs:\n  main:\n    options:\n      r_port: {type: int}\n'
+                                               '      r_dir: {type: path}\n  cleanup:\n    options:\n'
+                                               '      r_keep: {type: int}\n',
+            'roles/r/defaults/main.yml': 'r_port: 80\nr_conf: "/etc/{{ r_port }}"\n',
+            'roles/r/tasks/main.yml': '- name: Publish\n  ansible.builtin.set_fact:\n    r_dir: /srv\n    cacheable: false\n',
+            'roles/r/handlers/main.yml': '- name: Run\n  block:\n    - name: Inner\n      ansible.builtin.command: true\n'
+                                         '      register: r_keep\n',
+            'roles/r/tests/test.yml': '- name: Not read\n  ansible.builtin.set_fact: {r_port: 1}\n'}.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert contract.role_inputs(str(tmp_path)) == ['r_port']
+    assert contract.role_defaults(str(tmp_path)) == {'r_port': 80, 'r_conf': '/etc/{{ r_port }}'}
+
+
+def test_the_collections_role_inputs_leave_out_its_published_results():
+    inputs = contract.role_inputs(ROOT)
+    assert {'app_switch_health_timeout', 'nginx_site_server_names', 'pyenv_root'} <= set(inputs)
+    # facts a deploy of another app in the same run leaves behind
+    assert not {'app_release_dir', 'app_switch_check', 'app_venv_built', 'pyenv_installed', 'app_plan_result'} & set(inputs)
+
+
+@pytest.mark.parametrize('text,env', [
+    ('A=1\nB=two words\n', {'A': '1', 'B': 'two words'}),
+    ('# a comment\n\nexport DEBUG=0\n  GREETING="hello, you"  \n', {'DEBUG': '0', 'GREETING': 'hello, you'}),
+    ("Q='x=y'\nEMPTY=\n", {'Q': 'x=y', 'EMPTY': ''}),
+    ('', {}),
+    ({'A': 1}, {'A': 1}),
+])
+def test_an_environment_given_as_lines(text, env):
+    assert contract.env_text(text) == env
+
+
+def test_a_line_that_is_not_name_value_is_named():
+    with pytest.raises(ValueError, match=r"pyfleet_secrets, line 2: 'not a variable' is not NAME=value"):
+        contract.env_text('A=1\nnot a variable\n', 'pyfleet_secrets')

@@ -439,7 +439,7 @@ def role_inputs(root):
             if rel[0] not in ('roles', 'playbooks'):
                 continue
             with open(path) as fh:
-                data = yaml.safe_load(fh)
+                data = yaml.load(fh, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
             if rel[0] == 'roles' and rel[2:] == ['meta', 'argument_specs.yml']:
                 for entry in (data or {}).get('argument_specs', {}).values():
                     options.update((entry or {}).get('options') or {})
@@ -458,7 +458,7 @@ def role_defaults(root):
         path = os.path.join(roles, role, 'defaults', 'main.yml')
         if os.path.isfile(path):
             with open(path) as fh:
-                defaults.update(yaml.safe_load(fh) or {})
+                defaults.update(yaml.load(fh, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader)) or {})
     return defaults
 
 

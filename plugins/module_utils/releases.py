@@ -52,7 +52,7 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils import health, slot
 MARKS = ('checked', 'failed', 'config')
 
 ARGUMENT_SPEC = dict(
-    action=dict(type='str', choices=['look', 'one', 'prune', 'restore', 'mark', 'snapshot', 'settled'],
+    action=dict(type='str', choices=['look', 'one', 'prepare', 'prune', 'restore', 'mark', 'snapshot', 'settled'],
                 default='look'),
     releases=dict(type='path', required=True),
     state=dict(type='path', required=True),
@@ -69,8 +69,10 @@ ARGUMENT_SPEC = dict(
     files=dict(type='list', elements='path', default=[]),
     plan=dict(type='dict', default={}),
     fingerprint=dict(type='str', default=''),
+    config=dict(type='str', default=''),
     target=dict(type='str', default=''),
     upstream_conf=dict(type='path', default=''),
+    owner=dict(type='str', default=''),
 )
 
 
@@ -238,6 +240,45 @@ def one(p):
                 left=os.path.isdir(os.path.join(p['releases'], rid)))
 
 
+def prepare(p, check_mode=False):
+    """``one``, and for a release that is not checked (a new one, or a copy a failed or interrupted deploy left,
+    whatever a hook did to it): the copy removed, and an empty directory for it, ``owner``'s, 0751, in
+    releases/ (root's, group ``owner``, 0751: nginx passes through to STATIC_ROOT). Never a live or slot's
+    release: only a checked release is ever either. ``changed`` when anything was (or, in check mode, would be)
+    done; ``left`` is what was found."""
+    import grp
+    import pwd
+
+    res = one(p)
+    if res['checked']:
+        return res
+    path = os.path.join(p['releases'], res['release'])
+    try:
+        uid, gid = pwd.getpwnam(p['owner']).pw_uid, grp.getgrnam(p['owner']).gr_gid
+    except KeyError:
+        if check_mode:  # the account a check run would make
+            return dict(res, changed=True)
+        raise
+    todo = []
+    st = os.stat(p['releases']) if os.path.isdir(p['releases']) else None
+    if st is None or (st.st_uid, st.st_gid, st.st_mode & 0o7777) != (0, gid, 0o751):
+        todo.append('releases')
+    todo.append('release')  # new, or a copy that was never checked: afresh
+    if check_mode:
+        return dict(res, changed=bool(todo))
+    if 'releases' in todo:
+        os.makedirs(p['releases'], mode=0o751, exist_ok=True)
+        os.chown(p['releases'], 0, gid)
+        os.chmod(p['releases'], 0o751)
+    if 'release' in todo:
+        if res['left']:
+            _remove(path)
+        os.mkdir(path, 0o751)
+        os.chown(path, uid, gid)
+        os.chmod(path, 0o751)
+    return dict(res, changed=bool(todo))
+
+
 def snapshot(p, check_mode=False):
     """Keep what release ``p['release']`` runs with (``files``: its environment, units, site and port filter,
     each as it is now) and the plan's slice the switch needs (``plan``) in state/<id>.config/ (root's, 0700):
@@ -325,31 +366,40 @@ def _snapshot_plan(state_dir, rid):
 
 
 def settled(p, run=subprocess.run, fetch=health.fetch):
-    """Whether the host already is what this run asks for (``p['fingerprint']``), and runs it: (True, live id)
-    or (False, why not), in the order of what costs least to look at. Read-only."""
+    """Whether the host already is what this run asks for (``p['fingerprint']``) and runs it, looked at in the
+    order of what costs least. Read-only. ``settled``: the host is done. ``code_only``: all of it holds except
+    the release, and the live release was deployed with this run's configuration (``p['config']``, the
+    fingerprint of all but the release), so a deploy need only ship, build and switch to the new release; then
+    ``answers`` (what the live release's build found out, as a digest) and ``site`` (where its nginx site
+    answers) are the snapshot's. ``why`` says what differs; ``release`` is the live one."""
     live = _link_id(p['current'])
+    out = dict(settled=False, code_only=False, release=live, why='', answers='', site={})
+
+    def no(why):
+        return dict(out, why=why)
     if not live:
-        return False, 'no release is live here yet'
+        return no('no release is live here yet')
     plan = _snapshot_plan(p['state'], live)
     if plan is None:
-        return False, 'the live release, %s, has no snapshot of its configuration' % live
-    if not p['fingerprint'] or plan.get('fingerprint') != p['fingerprint']:
-        return False, 'this run asks for something other than what the live release, %s, was deployed with' % live
+        return no('the live release, %s, has no snapshot of its configuration' % live)
+    same = bool(p['fingerprint']) and plan.get('fingerprint') == p['fingerprint']
+    if not same and not (p['config'] and plan.get('config') == p['config']):
+        return no('this run asks for something other than what the live release, %s, was deployed with' % live)
     if not os.path.isfile(os.path.join(p['state'], live + '.checked')) \
             or os.path.lexists(os.path.join(p['state'], live + '.failed')):
-        return False, 'the live release, %s, is not marked checked' % live
+        return no('the live release, %s, is not marked checked' % live)
     python = os.path.join(p['releases'], live, '.venv', 'bin', 'python')
     if not os.path.exists(python):
-        return False, '%s is missing (or its interpreter is)' % python
+        return no('%s is missing (or its interpreter is)' % python)
     snap = os.path.join(p['state'], live + '.config')
     for dest in plan.get('files') or []:
         try:
             with open(os.path.join(snap, os.path.basename(dest)), 'rb') as fh:
                 kept = fh.read()
         except OSError:
-            return False, 'the snapshot lacks its copy of %s' % dest
+            return no('the snapshot lacks its copy of %s' % dest)
         if not _same(dest, kept):
-            return False, '%s is not as the live release was deployed with' % dest
+            return no('%s is not as the live release was deployed with' % dest)
     units = [p['target']] if p['target'] else []
     units += [os.path.basename(f) for f in plan.get('files') or []
               if '/systemd/' in f and f.endswith('.service') and '@.' not in f]
@@ -360,30 +410,31 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
         units.append('nginx.service')
         where = slots_.read(p['upstream_conf'], p['slots'], web_units, run)
         if not where['live']:
-            return False, 'nginx proxies to no web instance of the app'
+            return no('nginx proxies to no web instance of the app')
         if _link_id(os.path.join(p['slots'], where['live'])) != live:
-            return False, 'the live web instance (port %s) does not run the live release' % where['live']
+            return no('the live web instance (port %s) does not run the live release' % where['live'])
         units.append(web_units[where['live']])
     states = slots_.unit_states(units, run)
     down = [u for u in units if states.get(u) != 'active']
     if down:
-        return False, ', '.join('%s is %s' % (u, states.get(u)) for u in down)
+        return no(', '.join('%s is %s' % (u, states.get(u)) for u in down))
     check = plan.get('check') or {}
     if web_units and check.get('url'):
         status, body = fetch(check['url'], check.get('host'), float(check.get('request_timeout') or 5))
         why = health.judge(status, body, tuple(check.get('status_codes') or health.DEFAULT_STATUSES),
                            check.get('body') or '')
         if why:
-            return False, 'the live release does not answer %s through nginx: %s' % (check['url'], why)
-    return True, live
+            return no('the live release does not answer %s through nginx: %s' % (check['url'], why))
+    if same:
+        return dict(out, settled=True)
+    return dict(out, code_only=True, answers=str(plan.get('answers') or ''), site=plan.get('site') or {},
+                why="only the code differs from the live release, %s (deployed with this run's configuration)" % live)
 
 
 def run_task(p, check_mode=False):
     """The module's result for validated parameters ``p``."""
     if p['action'] == 'settled':
-        ok, said = settled(p)
-        return dict(changed=False, settled=ok, release=said if ok else _link_id(p['current']),
-                    why='' if ok else said)
+        return dict(settled(p), changed=False)
     if p['action'] == 'restore':
         return restore(p, check_mode)
     if p['action'] == 'mark':
@@ -393,6 +444,8 @@ def run_task(p, check_mode=False):
         return snapshot(p, check_mode)
     if p['action'] == 'one':
         return one(p)
+    if p['action'] == 'prepare':
+        return prepare(p, check_mode)
     if p['action'] == 'look':
         rows, marks = look(p)
         return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))

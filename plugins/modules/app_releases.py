@@ -20,6 +20,9 @@ description:
     release that is gone, and the virtualenvs in O(venvs) no kept release uses.
   - With O(action=one), says where O(release) stands in one look - C(checked) (and C(data), what its checked mark
     holds), C(marked_failed), and C(left) (a copy of it is unpacked).
+  - With O(action=prepare), the same look, and for a release that is not checked (new, or a copy a failed or
+    interrupted deploy left) an empty directory for it, O(owner)'s, 0751, in C(releases/) (root's, group O(owner),
+    0751), the copy removed first - in the same round-trip. A checked release is left as it is.
   - With O(action=mark), marks O(release) checked or failed (a checked mark holds O(data)); with O(action=snapshot), keeps O(files) and O(plan) in
     the release's snapshot, C(state/<id>.config/) (root's, 0700), writing only what changed.
   - With O(action=restore), puts a release's configuration back as its snapshot (C(state/<id>.config/)) has it -
@@ -30,17 +33,20 @@ description:
     for and runs it - the live release's snapshot holds O(fingerprint), each of its files is as it was kept, the
     release is checked and its virtualenv's Python is there, O(target), the units among the files, the other
     processes and nginx are active, the web instance nginx proxies to (O(upstream_conf)) runs the live release, and
-    the live release answers the snapshot's health check through nginx. Otherwise C(why) says what differs.
+    the live release answers the snapshot's health check through nginx. Otherwise C(why) says what differs. When
+    all of it holds but the fingerprint, and the snapshot holds O(config) (the live release was deployed with this
+    run's configuration), C(code_only) is true - a code change, which need only ship, build and switch to the new
+    release.
 version_added: "1.2.0"
 author: pyfleet contributors
 options:
   action:
     description:
-      - C(look) reads the releases; C(one) one release; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
+      - C(look) reads the releases; C(one) one release; C(prepare) one release, made ready to unpack; C(prune) removes what is not kept; C(restore) puts a snapshot back; C(mark) marks a
         release checked or failed; C(snapshot) keeps what the live release runs with; C(settled) looks whether the
         host already is what this run asks for.
     type: str
-    choices: [look, one, prune, restore, mark, snapshot, settled]
+    choices: [look, one, prepare, prune, restore, mark, snapshot, settled]
     default: look
   releases:
     description: The app's releases directory (the plan's C(layout.releases)).
@@ -103,12 +109,23 @@ options:
   plan:
     description:
       - With C(snapshot), the plan's slice the switch needs to go back to the release (web, units, site), the
-        fingerprint of what the run asked for (C(fingerprint)), and the health check a rerun asks through nginx
+        fingerprint of what the run asked for (C(fingerprint)) and of all of it but the release (C(config)), a digest of
+        what the release's build found out (C(answers)), and the health check a rerun asks through nginx
         (C(check) - url, host, status_codes, body, request_timeout).
     type: dict
     default: {}
   fingerprint:
     description: With C(settled), the fingerprint of what this run asks for (the filter pyfleet.deploy.fingerprint).
+    type: str
+    default: ""
+  owner:
+    description: With C(prepare), the app's account (and group), which owns a new release's directory.
+    type: str
+    default: ""
+  config:
+    description:
+      - With C(settled), the fingerprint of what this run asks for but the release (its configuration); the snapshot
+        keeps it as C(plan.config), beside C(plan.answers), a digest of what the release's build found out.
     type: str
     default: ""
   target:
@@ -201,28 +218,40 @@ plan:
   type: dict
 release:
   description: The release whose snapshot was read, marked or written, or that was looked at (with C(settled), the live one).
-  returned: action is one, restore, mark, snapshot or settled
+  returned: action is one, prepare, restore, mark, snapshot or settled
   type: str
 checked:
   description: With C(one), whether the release passed its build steps here (its checked mark).
-  returned: action is one
+  returned: action is one or prepare
   type: bool
 data:
   description: With C(one), what its checked mark holds (gunicorn's answer), empty without one.
-  returned: action is one
+  returned: action is one or prepare
   type: dict
 left:
   description: With C(one), whether a copy of the release is unpacked.
-  returned: action is one
+  returned: action is one or prepare
   type: bool
 marked_failed:
   description: With C(one), whether the release is marked failed.
-  returned: action is one
+  returned: action is one or prepare
   type: bool
 settled:
   description: With C(settled), whether the host already is what this run asks for, and runs it.
   returned: action is settled
   type: bool
+code_only:
+  description: With C(settled), whether only the release differs from the live one (see O(config)).
+  returned: action is settled
+  type: bool
+answers:
+  description: With C(settled) and C(code_only), the live release's snapshot's C(answers) (its build's answers, a digest).
+  returned: action is settled
+  type: str
+site:
+  description: With C(settled) and C(code_only), where the live release's nginx site answers (url, host), as its snapshot has it.
+  returned: action is settled
+  type: dict
 why:
   description: With C(settled), why not (empty when it is).
   returned: action is settled

@@ -219,7 +219,8 @@ def settled_host(tmp_path):
     slots = [{'port': 8000, 'unit': 'pyfleet-shop-web@8000.service'},
              {'port': 8001, 'unit': 'pyfleet-shop-web@8001.service'}]
     plan = {'web': {'slots': slots}, 'units': {'others': ['pyfleet-shop-worker@1.service'], 'templates': []},
-            'site': {}, 'fingerprint': 'f1',
+            'site': {'url': 'http://127.0.0.1:80/', 'host': 'shop.example'}, 'fingerprint': 'f1', 'config': 'c1',
+            'answers': 'a1',
             'check': {'url': 'http://127.0.0.1:80/health', 'host': 'shop.example', 'status_codes': [200], 'body': ''}}
     releases.snapshot(params(root, release=root + '/releases/a', files=[env, ports], plan=plan))
     return root, env, upstream
@@ -280,11 +281,40 @@ def test_a_rerun_is_settled_only_when_the_host_is_and_runs_what_it_asks_for(tmp_
         asked.append((url, host))
         return answer
     p = params(root, action='settled', fingerprint=fingerprint, target='pyfleet-shop.target', upstream_conf=upstream)
-    ok, said = releases.settled(p, run=FakeSystemd(dict(RUNNING, **states)), fetch=fetch)
+    res = releases.settled(p, run=FakeSystemd(dict(RUNNING, **states)), fetch=fetch)
+    assert res['release'] == ('' if change is _nothing_live else 'a') and not res['code_only']
     if why:
-        assert not ok and why in said
+        assert not res['settled'] and why in res['why']
     else:
-        assert ok and said == 'a' and asked == [('http://127.0.0.1:80/health', 'shop.example')]
+        assert res['settled'] and res['why'] == '' and asked == [('http://127.0.0.1:80/health', 'shop.example')]
+
+
+@pytest.mark.parametrize('change,config,states,answer,why', [
+    # another release, with the live one's configuration, on a host that runs as deployed: only the code differs
+    (None, 'c1', {}, (200, 'ok'), ''),
+    (None, 'c2', {}, (200, 'ok'), 'asks for something other than what the live release, a, was deployed with'),
+    (None, '', {}, (200, 'ok'), 'asks for something other than'),
+    # whatever else does not hold sends the deploy down the full path
+    (_edited, 'c1', {}, (200, 'ok'), '/env is not as the live release was deployed with'),
+    (_unchecked, 'c1', {}, (200, 'ok'), 'is not marked checked'),
+    (_other_slot, 'c1', {}, (200, 'ok'), 'nginx proxies to no web instance of the app'),
+    (None, 'c1', {'pyfleet-shop-ports.service': 'inactive'}, (200, 'ok'), 'pyfleet-shop-ports.service is inactive'),
+    (None, 'c1', {}, (502, 'bad gateway'), 'through nginx: status 502'),
+])
+def test_only_the_code_differs_when_all_but_the_release_holds(tmp_path, change, config, states, answer, why):
+    root, env, upstream = settled_host(tmp_path)
+    if change:
+        change(root, env, upstream)
+    p = params(root, action='settled', fingerprint='f2', config=config, target='pyfleet-shop.target',
+               upstream_conf=upstream)
+    res = releases.settled(p, run=FakeSystemd(dict(RUNNING, **states)), fetch=lambda *a: answer)
+    assert not res['settled'] and res['release'] == 'a'
+    if why:
+        assert not res['code_only'] and why in res['why'] and res['answers'] == '' and res['site'] == {}
+    else:
+        assert res['code_only'] and res['answers'] == 'a1'
+        assert res['site'] == {'url': 'http://127.0.0.1:80/', 'host': 'shop.example'}
+        assert res['why'] == "only the code differs from the live release, a (deployed with this run's configuration)"
 
 
 def test_a_web_instance_that_runs_another_release_is_not_settled(tmp_path):
@@ -293,14 +323,46 @@ def test_a_web_instance_that_runs_another_release_is_not_settled(tmp_path):
     os.unlink(os.path.join(root, 'slots', '8001'))
     os.symlink(os.path.join(root, 'releases', 'b'), os.path.join(root, 'slots', '8001'))
     p = params(root, action='settled', fingerprint='f1', target='pyfleet-shop.target', upstream_conf=upstream)
-    ok, said = releases.settled(p, run=FakeSystemd(RUNNING), fetch=lambda *a: (200, ''))
-    assert not ok and said == 'the live web instance (port 8001) does not run the live release'
+    res = releases.settled(p, run=FakeSystemd(RUNNING), fetch=lambda *a: (200, ''))
+    assert not res['settled'] and res['why'] == 'the live web instance (port 8001) does not run the live release'
 
 
 def test_the_settled_action_is_read_only(tmp_path):
     root, env, upstream = settled_host(tmp_path)
     before = sorted(os.walk(root))
     res = releases.run_task(params(root, action='settled', fingerprint='f2', upstream_conf=upstream))
-    assert res == {'changed': False, 'settled': False, 'release': 'a',
+    assert res == {'changed': False, 'settled': False, 'code_only': False, 'release': 'a', 'answers': '', 'site': {},
                    'why': 'this run asks for something other than what the live release, a, was deployed with'}
     assert sorted(os.walk(root)) == before
+
+
+def test_prepare_makes_a_new_release_a_clean_directory_and_leaves_a_checked_one(tmp_path):
+    # the test runs as root on the bed's controller, or as anyone: the owner is whoever runs it
+    import grp
+    import pwd
+    me = pwd.getpwuid(os.getuid()).pw_name
+    if grp.getgrgid(os.getgid()).gr_name != me or os.getuid() != 0:
+        pytest.skip('needs root, with a group of its own name')
+    root = make(tmp_path, 'b:L:v1 a:F:v1')
+    os.chmod(os.path.join(root, 'releases'), 0o755)
+    # a new release: its directory, empty; releases/ made 0751
+    p = params(root, action='prepare', release='n', owner=me)
+    assert releases.run_task(dict(p), check_mode=True)['changed'] and not os.path.exists(root + '/releases/n')
+    res = releases.run_task(dict(p))
+    assert res['changed'] and not res['checked'] and not res['left']
+    assert os.listdir(root + '/releases/n') == [] and os.stat(root + '/releases/n').st_mode & 0o7777 == 0o751
+    assert os.stat(root + '/releases').st_mode & 0o7777 == 0o751
+    # a copy a failed deploy left: made afresh
+    open(os.path.join(root, 'releases', 'a', 'half'), 'w').close()
+    res = releases.run_task(params(root, action='prepare', release='a', owner=me))
+    assert res['changed'] and res['left'] and res['marked_failed'] and os.listdir(root + '/releases/a') == []
+    # the live (checked) release is never touched
+    before = sorted(os.listdir(root + '/releases/b'))
+    res = releases.run_task(params(root, action='prepare', release='b', owner=me))
+    assert not res['changed'] and res['checked'] and sorted(os.listdir(root + '/releases/b')) == before
+
+
+def test_prepare_in_check_mode_for_an_account_not_made_yet(tmp_path):
+    root = make(tmp_path, 'b:L:v1')
+    res = releases.run_task(params(root, action='prepare', release='n', owner='pyfleet-no-such-user-x'), check_mode=True)
+    assert res['changed'] and not res['checked'] and not os.path.exists(root + '/releases/n')

@@ -428,7 +428,7 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
     if same:
         return dict(out, settled=True)
     return dict(out, code_only=True, answers=str(plan.get('answers') or ''), site=plan.get('site') or {},
-                why="only the code differs from the live release, %s (deployed with this run's configuration)" % live)
+                why='only the code differs from the live release, %s (same configuration)' % live)
 
 
 def run_task(p, check_mode=False):

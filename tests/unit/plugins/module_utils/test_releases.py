@@ -314,7 +314,7 @@ def test_only_the_code_differs_when_all_but_the_release_holds(tmp_path, change, 
     else:
         assert res['code_only'] and res['answers'] == 'a1'
         assert res['site'] == {'url': 'http://127.0.0.1:80/', 'host': 'shop.example'}
-        assert res['why'] == "only the code differs from the live release, a (deployed with this run's configuration)"
+        assert res['why'] == 'only the code differs from the live release, a (same configuration)'
 
 
 def test_a_web_instance_that_runs_another_release_is_not_settled(tmp_path):

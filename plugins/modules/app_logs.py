@@ -12,33 +12,14 @@ short_description: An app's journal on a host, each line prefixed by the host an
 description:
   - Reads the last O(lines) lines of the journal of the app's units (C(<unit_prefix>.target) and
     C(<unit_prefix>-*) - its web instances, other processes, build steps and port filter, and systemd's own word
-    about them), oldest first, in one round-trip. Each line is C(<time> <host> <process>: <message>), the
-    process as the unit names it (C(web@8001), C(worker@1), C(build)).
+    about them), oldest first, in one round-trip. Each line is the time, the host and the process (as the unit
+    names it - C(web@8001), C(worker@1), C(build)), a colon and the message.
   - An app that has neither a live release nor units on the host is refused, naming the apps the host has.
   - Read-only.
 version_added: "1.2.0"
 author: pyfleet contributors
+extends_documentation_fragment: [pyfleet.deploy.operate]
 options:
-  name:
-    description: The app's name.
-    type: str
-    required: true
-  unit_prefix:
-    description: The app's units' prefix (the layout's C(unit_prefix), C(pyfleet-<app>)).
-    type: str
-    required: true
-  current:
-    description: The app's C(current) link (the layout's C(current)).
-    type: path
-    required: true
-  config_root:
-    description: Where the apps' configuration directories are, to name the apps the host has.
-    type: path
-    default: /etc/pyfleet
-  host:
-    description: The host's name, for the lines' prefix.
-    type: str
-    default: ""
   lines:
     description: How many lines, the newest.
     type: int
@@ -51,13 +32,6 @@ options:
     description: Only this process's lines (C(web), C(worker), C(build), ...); empty, all of them.
     type: str
     default: ""
-attributes:
-  check_mode:
-    support: full
-    description: It only reads.
-  diff_mode:
-    support: none
-    description: Nothing to show a diff of.
 '''
 
 EXAMPLES = r'''
@@ -74,7 +48,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 lines:
-  description: The lines, oldest first, each C(<time> <host> <process>: <message>).
+  description: The lines, oldest first, each the time, the host and the process, a colon and the message.
   returned: success
   type: list
   elements: str

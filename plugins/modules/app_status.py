@@ -17,19 +17,8 @@ description:
   - Read-only.
 version_added: "1.2.0"
 author: pyfleet contributors
+extends_documentation_fragment: [pyfleet.deploy.operate]
 options:
-  name:
-    description: The app's name.
-    type: str
-    required: true
-  unit_prefix:
-    description: The app's units' prefix (the layout's C(unit_prefix), C(pyfleet-<app>)).
-    type: str
-    required: true
-  current:
-    description: The app's C(current) link (the layout's C(current)).
-    type: path
-    required: true
   releases:
     description: The app's releases directory (the layout's C(releases)).
     type: path
@@ -46,21 +35,6 @@ options:
     description: The app's nginx site (the layout's C(site_conf)), for its certificate.
     type: path
     default: ""
-  config_root:
-    description: Where the apps' configuration directories are, to name the apps the host has.
-    type: path
-    default: /etc/pyfleet
-  host:
-    description: The host's name, for the first line.
-    type: str
-    default: ""
-attributes:
-  check_mode:
-    support: full
-    description: It only reads.
-  diff_mode:
-    support: none
-    description: Nothing to show a diff of.
 '''
 
 EXAMPLES = r'''

@@ -74,8 +74,17 @@ def fingerprint(values):
     return contract.fingerprint(values, root)
 
 
+def run_line(spec, unit, venv, workdir='', writable=()):
+    """The systemd-run command line that runs the app's code as its own processes run (contract.run_line)."""
+    try:
+        return contract.run_line(spec, unit, venv, workdir, list(writable or ()))
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError('pyfleet.deploy.run_line: the spec lacks %s' % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
-                'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text}
+                'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
+                'run_line': run_line}

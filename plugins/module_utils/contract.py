@@ -405,6 +405,27 @@ def fingerprint(values, root):
     return hashlib.sha256((collection_digest(root) + '\n' + text).encode()).hexdigest()
 
 
+def run_line(spec, unit, venv, workdir='', writable=()):
+    """The systemd-run command line that runs the app's code as its own processes run: as the app's user
+    (``spec['user']``), with its environment file and its state directory as HOME, its virtualenv ``venv``
+    first on PATH, DJANGO_SETTINGS_MODULE, and its sandbox (``spec['sandbox']``, systemd properties), as the
+    transient unit ``unit``, waiting for it and passing its output through. ``writable``: the paths it may
+    write (one that does not exist is skipped); ``workdir``: where it starts. The command follows ``--``."""
+    argv = ['systemd-run', '--quiet', '--wait', '--pipe', '--collect', '--service-type=exec', '--unit=' + unit,
+            '--uid=' + spec['user'], '--gid=' + spec['user'],
+            '--property=EnvironmentFile=' + spec['env_file'],
+            '--setenv=HOME=/var/lib/' + spec['state_dir'], '--property=StateDirectory=' + spec['state_dir'],
+            '--property=StateDirectoryMode=0700',
+            '--setenv=PATH=' + venv + '/bin:/usr/local/bin:/usr/bin:/bin',
+            '--setenv=DJANGO_SETTINGS_MODULE=' + (spec.get('django_settings') or '')]
+    argv += ['--property=%s=%s' % (k, v) for k, v in (spec.get('sandbox') or {}).items()]
+    if writable:
+        argv.append('--property=ReadWritePaths=' + ' '.join('-' + w for w in writable))
+    if workdir:
+        argv.append('--working-directory=' + workdir)
+    return argv
+
+
 def _tasks_publish(tasks, names):
     """Add to ``names`` what ``tasks`` (a list of tasks, blocks included) set as facts or register."""
     for task in tasks if isinstance(tasks, list) else []:

@@ -320,3 +320,22 @@ def test_an_environment_given_as_lines(text, env):
 def test_a_line_that_is_not_name_value_is_named():
     with pytest.raises(ValueError, match=r"pyfleet_secrets, line 2: 'not a variable' is not NAME=value"):
         contract.env_text('A=1\nnot a variable\n', 'pyfleet_secrets')
+
+
+def test_the_run_line_runs_the_apps_code_as_its_processes_run():
+    spec = {'user': 'shop', 'env_file': '/etc/pyfleet/shop/env', 'state_dir': 'pyfleet/shop',
+            'django_settings': 'mysite.settings', 'sandbox': {'ProtectSystem': 'strict', 'NoNewPrivileges': 'yes'}}
+    argv = contract.run_line(spec, 'pyfleet-shop-build.service', '/srv/shop/venvs/k')
+    assert argv == ['systemd-run', '--quiet', '--wait', '--pipe', '--collect', '--service-type=exec',
+                    '--unit=pyfleet-shop-build.service', '--uid=shop', '--gid=shop',
+                    '--property=EnvironmentFile=/etc/pyfleet/shop/env', '--setenv=HOME=/var/lib/pyfleet/shop',
+                    '--property=StateDirectory=pyfleet/shop', '--property=StateDirectoryMode=0700',
+                    '--setenv=PATH=/srv/shop/venvs/k/bin:/usr/local/bin:/usr/bin:/bin',
+                    '--setenv=DJANGO_SETTINGS_MODULE=mysite.settings', '--property=ProtectSystem=strict',
+                    '--property=NoNewPrivileges=yes']
+    # a one-off: where it starts, and what it may write (a path that does not exist is skipped)
+    argv = contract.run_line(dict(spec, django_settings=''), 'pyfleet-shop-run-1.service', '/srv/shop/current/.venv',
+                             workdir='/srv/shop/current/.', writable=['/srv/shop/shared', '/data'])
+    assert argv[-4:] == ['--property=ProtectSystem=strict', '--property=NoNewPrivileges=yes',
+                         '--property=ReadWritePaths=-/srv/shop/shared -/data', '--working-directory=/srv/shop/current/.']
+    assert '--setenv=DJANGO_SETTINGS_MODULE=' in argv

@@ -43,6 +43,9 @@ STATUS_SPEC = dict(
 )
 
 PROCESS_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
+# what runs as a transient unit: the build steps (the release phase among them), and one-off commands
+# (playbooks/run.yml, pyfleet-<app>-run-<time>)
+TRANSIENT = frozenset(('build', 'run'))
 _PROPS = ('ActiveState', 'SubState', 'NRestarts', 'MemoryCurrent', 'ActiveEnterTimestampMonotonic', 'MainPID')
 
 
@@ -127,9 +130,11 @@ def logs(p, run=subprocess.run):
     if bad:
         return bad
     if p['process']:
-        matches = [prefix + '-' + p['process'] + '.service', prefix + '-' + p['process'] + '@*.service']
-        names = sorted({process_of(u, prefix).split('@')[0] for u in units if u.endswith('.service')})
-        if not any(process_of(u, prefix).split('@')[0] == p['process'] for u in units):
+        # (build steps and one-off commands run as transient units: known even when none runs now)
+        matches = [prefix + '-' + p['process'] + '.service', prefix + '-' + p['process'] + '@*.service',
+                   prefix + '-' + p['process'] + '-*.service']
+        names = sorted({process_of(u, prefix).split('@')[0] for u in units if u.endswith('.service')} | TRANSIENT)
+        if p['process'] not in names:
             return dict(failed=True, msg='pyfleet: the app %s has no process %s on %s; its processes: %s.'
                         % (p['name'], p['process'], p['host'] or 'this host', ', '.join(names) or 'none'))
     else:

@@ -29,7 +29,9 @@ options:
     type: str
     default: ""
   process:
-    description: Only this process's lines (C(web), C(worker), C(build), ...); empty, all of them.
+    description:
+      - Only this process's lines (C(web), C(worker), ...; C(build), the build steps; C(run), one-off commands); empty,
+        all of them.
     type: str
     default: ""
 '''

@@ -84,11 +84,16 @@ def test_logs_reads_the_apps_units_and_one_process(tmp_path):
     assert argv[:4] == ['journalctl', '--no-pager', '--output=json', '--lines=20'] and '--since=1 hour ago' in argv
     assert argv[-4:] == ['--unit', 'pyfleet-shop.target', '--unit', 'pyfleet-shop-*']
     res = operate.logs(dict(p, process='worker'), run=host)
-    assert host.ran[-1][-4:] == ['--unit', 'pyfleet-shop-worker.service', '--unit', 'pyfleet-shop-worker@*.service']
+    assert host.ran[-1][-6:] == ['--unit', 'pyfleet-shop-worker.service', '--unit', 'pyfleet-shop-worker@*.service',
+                                 '--unit', 'pyfleet-shop-worker-*.service']
+    # build steps and one-off commands are transient units: asked for even when none runs now
+    for process in ('build', 'run'):
+        assert 'lines' in operate.logs(dict(p, process=process), run=host)
+        assert host.ran[-1][-1] == 'pyfleet-shop-%s-*.service' % process
 
 
 @pytest.mark.parametrize('change,msg', [
-    ({'process': 'nginx'}, 'the app shop has no process nginx on web-1; its processes: ports, web, worker.'),
+    ({'process': 'nginx'}, 'the app shop has no process nginx on web-1; its processes: build, ports, run, web, worker.'),
     ({'process': 'web; rm'}, "process='web; rm' is not a process name"),
     ({'lines': 0}, 'lines=0; give 1 or more.'),
     ({'since': 'yesterdayish'}, 'journalctl refused this: Failed to parse timestamp: yesterdayish.'),

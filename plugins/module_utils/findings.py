@@ -73,6 +73,8 @@ CODES = {
     'procfile-empty-command': ('error', 'A Procfile process has no command.'),
     'procfile-duplicate': ('error', 'A Procfile names the same process twice.'),
     'procfile-empty': ('error', 'The Procfile declares no process.'),
+    'procfile-schedule': ('warning', 'A Procfile line runs its command on a cron schedule, which pyfleet does not run '
+                                     'yet: it makes no unit for it.'),
     'leanengine-yaml-invalid': ('error', 'leanengine.yaml is not valid YAML or its run: is not a command.'),
     'cf-manifest-invalid': ('error', "Cloud Foundry's manifest.yml is not valid YAML, or a command or process in it is not."),
     'cf-manifest-several-apps': ('warning', 'manifest.yml describes several applications; the first is deployed.'),

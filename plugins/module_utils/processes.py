@@ -20,6 +20,13 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils.source import find_
 # Processes
 # --------------------------------------------------------------------------
 PROC_NAME_RE = re.compile(r'^[A-Za-z0-9_-]+$')
+# a cron schedule before a command, as piku's "cron*: 0 * * * * python job.py" lines have it: five fields (numbers,
+# ranges, steps, lists, "*", month and day names) or a shorthand such as @daily
+_CRON_WORD = r'(?:[0-9]+|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)'
+_CRON_FIELD = r'(?:\*|%s(?:-%s)?)(?:/[0-9]+)?' % (_CRON_WORD, _CRON_WORD)
+_CRON_LIST = r'%s(?:,%s)*' % (_CRON_FIELD, _CRON_FIELD)
+SCHEDULE_RE = re.compile(r'^(@(?:yearly|annually|monthly|weekly|daily|midnight|hourly|reboot)|(?:%s\s+){4}%s)\s+(\S.*)$'
+                         % (_CRON_LIST, _CRON_LIST), re.I)
 
 
 def parse_procfile(text, findings, rel='Procfile'):
@@ -46,6 +53,16 @@ def parse_procfile(text, findings, rel='Procfile'):
         if not command:
             findings.add('procfile-empty-command', 'Process %r has no command.' % name,
                          'Write the command after the colon, e.g. "%s: gunicorn app:app".' % name, rel, number)
+            continue
+        schedule = SCHEDULE_RE.match(command)
+        if schedule:
+            findings.add('procfile-schedule',
+                         'Process %r runs %r on the schedule "%s"; pyfleet does not run scheduled jobs yet. As a '
+                         'long-running process its command would be %r, which would fail and restart for ever, so '
+                         'pyfleet makes no unit for it.' % (name, schedule.group(2), ' '.join(schedule.group(1).split()),
+                                                            command.split()[0]),
+                         'Run the job from a systemd timer or cron on the hosts for now, or remove the line.', rel,
+                         number)
             continue
         if name in procs:
             findings.add('procfile-duplicate', 'Process %r is declared on line %d and again on line %d.'

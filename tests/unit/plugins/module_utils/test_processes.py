@@ -263,3 +263,22 @@ def test_the_tasks_warnings_name_the_file_and_line(rules, tmp_path):
     res = rules.run_task(p)
     assert not res.get('failed'), res
     assert any(w.startswith('manifest.yml:7: [cf-manifest-env] ') and 'Fix: ' in w for w in res['warnings']), res['warnings']
+
+
+@pytest.mark.parametrize('line,job,schedule', [
+    ('cron_hourly: 0 * * * * python job.py', 'python job.py', '0 * * * *'),
+    ('cleanup: */15 1-5 * jan,jul mon-fri python manage.py clearsessions', 'python manage.py clearsessions',
+     '*/15 1-5 * jan,jul mon-fri'),
+    ('nightly: @daily ./bin/report --all', './bin/report --all', '@daily'),
+])
+def test_a_scheduled_procfile_line_is_a_warning_and_never_a_unit(make_plan, line, job, schedule):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\n%s\n' % line))
+    d = finding(plan, 'procfile-schedule')
+    assert d['severity'] == 'warning' and d['file'] == 'Procfile' and d['line'] == 2
+    assert ('runs %r on the schedule "%s"' % (job, schedule)) in d['message']
+    assert plan['ok'] and set(plan['processes']) == {'web'}
+
+
+def test_a_command_whose_words_only_look_like_fields_is_a_process(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\nworker: python a b c d e\nclock: 5 4 3 2 1\n'))
+    assert set(plan['processes']) == {'web', 'worker', 'clock'} and 'procfile-schedule' not in codes(plan)

@@ -450,22 +450,20 @@ def role_inputs(root):
     import yaml  # the controller's (ansible-core needs it); a host never calls this
 
     options, published = set(), set()
-    for base, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in ('__pycache__', 'tests', 'molecule'))
-        for name in sorted(files):
-            if not name.endswith(('.yml', '.yaml')):
-                continue
-            path = os.path.join(base, name)
-            rel = os.path.relpath(path, root).split(os.sep)
-            if rel[0] not in ('roles', 'playbooks'):
-                continue
-            with open(path) as fh:
-                data = yaml.load(fh, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
-            if rel[0] == 'roles' and rel[2:] == ['meta', 'argument_specs.yml']:
-                for entry in (data or {}).get('argument_specs', {}).values():
-                    options.update((entry or {}).get('options') or {})
-            elif rel[0] == 'playbooks' or (len(rel) > 2 and rel[2] in ('tasks', 'handlers')):
-                _tasks_publish(data, published)
+    paths = []
+    for top in ('roles', 'playbooks'):  # (a checkout's root also holds .venv, caches, tests: never walked)
+        for base, dirs, files in os.walk(os.path.join(root, top)):
+            dirs[:] = sorted(d for d in dirs if d not in ('__pycache__', 'tests', 'molecule'))
+            paths += [os.path.join(base, f) for f in sorted(files) if f.endswith(('.yml', '.yaml'))]
+    for path in paths:
+        rel = os.path.relpath(path, root).split(os.sep)
+        with open(path) as fh:
+            data = yaml.load(fh, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+        if rel[0] == 'roles' and rel[2:] == ['meta', 'argument_specs.yml']:
+            for entry in (data or {}).get('argument_specs', {}).values():
+                options.update((entry or {}).get('options') or {})
+        elif rel[0] == 'playbooks' or (len(rel) > 2 and rel[2] in ('tasks', 'handlers')):
+            _tasks_publish(data, published)
     return sorted(options - published)
 
 

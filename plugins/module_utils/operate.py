@@ -18,6 +18,7 @@ import subprocess
 import time
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import slots as slots_
+from ansible_collections.pyfleet.deploy.plugins.module_utils.releases import link_id
 
 COMMON_SPEC = dict(
     name=dict(type='str', required=True),
@@ -47,13 +48,6 @@ PROCESS_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
 # (playbooks/run.yml, pyfleet-<app>-run-<time>)
 TRANSIENT = frozenset(('build', 'run'))
 _PROPS = ('ActiveState', 'SubState', 'NRestarts', 'MemoryCurrent', 'ActiveEnterTimestampMonotonic', 'MainPID')
-
-
-def _link_id(path):
-    try:
-        return os.path.basename(os.readlink(path).rstrip('/'))
-    except OSError:
-        return ''
 
 
 def units_of(prefix, run=subprocess.run):
@@ -203,7 +197,7 @@ def status(p, run=subprocess.run, now=None):
     if bad:
         return bad
     now = time.time() if now is None else now
-    live = _link_id(p['current'])
+    live = link_id(p['current'])
     try:  # the current link is made when its release goes live
         age = _age(now - os.lstat(p['current']).st_mtime) if live else '-'
     except OSError:
@@ -233,11 +227,3 @@ def status(p, run=subprocess.run, now=None):
     lines += ['  %-12s %-18s restarts %d, memory %s, up %s' % (r['process'], r['state'], r['restarts'],
                                                                  r['memory'], r['uptime']) for r in rows]
     return dict(changed=False, release=live, age=age, web=web, units=rows, certificate_expiry=cert, lines=lines)
-
-
-def run_logs(p):
-    return logs(p)
-
-
-def run_status(p):
-    return status(p)

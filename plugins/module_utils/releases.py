@@ -89,7 +89,8 @@ def state_of(rid, marks, live):
     return 'built'
 
 
-def _link_id(path):
+def link_id(path):
+    """The release id a link (current, a slot's) points to, or '' when it is no link."""
     try:
         return os.path.basename(os.readlink(path).rstrip('/'))
     except OSError:
@@ -115,7 +116,7 @@ def look(p):
         marks = set(os.listdir(p['state']))
     except OSError:
         marks = set()
-    live = _link_id(p['current'])
+    live = link_id(p['current'])
     rows = []
     for rid in names:
         path = os.path.join(p['releases'], rid)
@@ -123,7 +124,7 @@ def look(p):
         rows.append({'id': rid, 'path': path, 'mtime': mtime,
                      'created': time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(mtime)),
                      'state': state_of(rid, marks, live), 'was_live': rid == live or rid + '.config' in marks,
-                     'python': _python(path), 'lock_key': _link_id(os.path.join(path, '.venv')) or '-',
+                     'python': _python(path), 'lock_key': link_id(os.path.join(path, '.venv')) or '-',
                      'live': rid == live})
     rows.sort(key=lambda r: (r['mtime'], r['id']), reverse=True)
     return rows, marks
@@ -132,7 +133,7 @@ def look(p):
 def slot_targets(slots_dir):
     """The release ids the web instances' links point at."""
     try:
-        return {_link_id(os.path.join(slots_dir, n)) for n in os.listdir(slots_dir)} - {''}
+        return {link_id(os.path.join(slots_dir, n)) for n in os.listdir(slots_dir)} - {''}
     except OSError:
         return set()
 
@@ -166,7 +167,7 @@ def prune(p, check_mode=False):
     ids = {r['id'] for r in rows}
     kept = ids - set(gone)
     stale = sorted(m for m in marks if m.rsplit('.', 1)[-1] in MARKS and m.rsplit('.', 1)[0] not in kept)
-    used = {_link_id(os.path.join(p['releases'], rid, '.venv')) for rid in kept} - {''}
+    used = {link_id(os.path.join(p['releases'], rid, '.venv')) for rid in kept} - {''}
     try:
         venvs = sorted(n for n in os.listdir(p['venvs']) if os.path.isdir(os.path.join(p['venvs'], n))
                        and n not in used) if p['venvs'] else []
@@ -259,24 +260,20 @@ def prepare(p, check_mode=False):
         if check_mode:  # the account a check run would make
             return dict(res, changed=True)
         raise
-    todo = []
+    # a release that is not checked is always made afresh: the result changed
+    if check_mode:
+        return dict(res, changed=True)
     st = os.stat(p['releases']) if os.path.isdir(p['releases']) else None
     if st is None or (st.st_uid, st.st_gid, st.st_mode & 0o7777) != (0, gid, 0o751):
-        todo.append('releases')
-    todo.append('release')  # new, or a copy that was never checked: afresh
-    if check_mode:
-        return dict(res, changed=bool(todo))
-    if 'releases' in todo:
         os.makedirs(p['releases'], mode=0o751, exist_ok=True)
         os.chown(p['releases'], 0, gid)
         os.chmod(p['releases'], 0o751)
-    if 'release' in todo:
-        if res['left']:
-            _remove(path)
-        os.mkdir(path, 0o751)
-        os.chown(path, uid, gid)
-        os.chmod(path, 0o751)
-    return dict(res, changed=bool(todo))
+    if res['left']:
+        _remove(path)
+    os.mkdir(path, 0o751)
+    os.chown(path, uid, gid)
+    os.chmod(path, 0o751)
+    return dict(res, changed=True)
 
 
 def snapshot(p, check_mode=False):
@@ -328,7 +325,7 @@ def restore(p, check_mode=False):
     lists, written whole (a temporary file, then a rename) where it differs. The release is ``release`` (an id),
     or the live one. Nothing to do when it has no snapshot (a first deploy, a release that was never live).
     The result says which files changed, and whether among them are units, the nginx site or the port filter."""
-    rid = os.path.basename((p['release'] or _link_id(p['current'])).rstrip('/'))
+    rid = os.path.basename((p['release'] or link_id(p['current'])).rstrip('/'))
     snap = os.path.join(p['state'], rid + '.config') if rid else ''
     try:
         with open(os.path.join(snap, 'plan.json')) as fh:
@@ -372,7 +369,7 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
     fingerprint of all but the release), so a deploy need only ship, build and switch to the new release; then
     ``answers`` (what the live release's build found out, as a digest) and ``site`` (where its nginx site
     answers) are the snapshot's. ``why`` says what differs; ``release`` is the live one."""
-    live = _link_id(p['current'])
+    live = link_id(p['current'])
     out = dict(settled=False, code_only=False, release=live, why='', answers='', site={})
 
     def no(why):
@@ -411,7 +408,7 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
         where = slots_.read(p['upstream_conf'], p['slots'], web_units, run)
         if not where['live']:
             return no('nginx proxies to no web instance of the app')
-        if _link_id(os.path.join(p['slots'], where['live'])) != live:
+        if link_id(os.path.join(p['slots'], where['live'])) != live:
             return no('the live web instance (port %s) does not run the live release' % where['live'])
         units.append(web_units[where['live']])
     states = slots_.unit_states(units, run)

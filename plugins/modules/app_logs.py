@@ -62,11 +62,11 @@ entries:
 '''
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
-from ansible_collections.pyfleet.deploy.plugins.module_utils.operate import LOGS_SPEC, run_logs
+from ansible_collections.pyfleet.deploy.plugins.module_utils.operate import LOGS_SPEC, logs
 
 
 def main():
-    entry.run(LOGS_SPEC, run_logs)
+    entry.run(LOGS_SPEC, logs)
 
 
 if __name__ == '__main__':

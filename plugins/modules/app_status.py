@@ -80,11 +80,11 @@ lines:
 '''
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import entry
-from ansible_collections.pyfleet.deploy.plugins.module_utils.operate import STATUS_SPEC, run_status
+from ansible_collections.pyfleet.deploy.plugins.module_utils.operate import STATUS_SPEC, status
 
 
 def main():
-    entry.run(STATUS_SPEC, run_status)
+    entry.run(STATUS_SPEC, status)
 
 
 if __name__ == '__main__':

@@ -82,9 +82,19 @@ def run_line(spec, unit, venv, workdir='', writable=()):
         raise AnsibleFilterError('pyfleet.deploy.run_line: the spec lacks %s' % exc)
 
 
+def lb_server(name, hostvars, port=80):
+    """The load balancer's entry for the inventory host ``name``: {name, address, port}, its address being its
+    ansible_host (else its name) and its port nginx's on it."""
+    try:
+        host = hostvars[name]
+    except KeyError:
+        raise AnsibleFilterError('pyfleet.deploy.lb_server: %r is not a host of the inventory' % (name,))
+    return {'name': name, 'address': str(host.get('ansible_host') or name), 'port': int(port or 80)}
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
-                'run_line': run_line}
+                'run_line': run_line, 'lb_server': lb_server}

@@ -1,6 +1,7 @@
 """pyfleet as AWX and ansible-builder take it: the execution environment's build context, the project's
 collection requirements, and the versions the collection claims."""
 import glob
+import json
 import os
 import re
 import subprocess
@@ -36,7 +37,17 @@ def test_ansible_builder_writes_the_execution_environments_build_context(tmp_pat
     with open(os.path.join(context, '_build', 'bindep.txt')) as fh:
         assert 'openssh-clients' in fh.read()
     with open(os.path.join(context, '_build', 'requirements.yml')) as fh:
-        assert yaml.safe_load(fh) == {'collections': []}
+        assert yaml.safe_load(fh) == {'collections': [{'name': 'community.general', 'version': _community_general()}]}
+
+
+def _community_general():
+    """The community.general the ansible package of requirements.txt carries (the one CI tests)."""
+    for base in sys.path:
+        manifest = os.path.join(base, 'ansible_collections', 'community', 'general', 'MANIFEST.json')
+        if os.path.isfile(manifest):
+            with open(manifest) as fh:
+                return json.load(fh)['collection_info']['version']
+    raise AssertionError('community.general is not installed (requirements.txt: ansible)')
 
 
 def test_the_collection_claims_the_ansible_ci_tests():

@@ -3,7 +3,7 @@ layout from its name (for the rollback and the release list, which have no sourc
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import FilterModule, app_layout, python_minor
+from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import FilterModule, app_layout, lb_server, python_minor
 from ansible_run import run
 
 
@@ -19,7 +19,7 @@ def test_python_minor_refuses_what_is_not_a_version(bad):
 
 
 def test_the_filters_are_registered_and_documented():
-    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line'}
+    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server'}
     for name in FilterModule().filters():
         res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.' + name])
         assert res.returncode == 0 and name in res.stdout, res.stderr
@@ -35,3 +35,11 @@ def test_app_layout_is_the_plans_layout(rules, tmp_path):
     assert app_layout('shop')['lock'] == '/run/lock/pyfleet/shop.deploy'
     with pytest.raises(AnsibleFilterError, match='pyfleet_name'):
         app_layout('', src='')
+
+
+def test_lb_server_is_the_hosts_address_and_nginxs_port():
+    hostvars = {'web-1': {'ansible_host': '10.0.0.5'}, 'web-2': {}}
+    assert lb_server('web-1', hostvars) == {'name': 'web-1', 'address': '10.0.0.5', 'port': 80}
+    assert lb_server('web-2', hostvars, 8080) == {'name': 'web-2', 'address': 'web-2', 'port': 8080}
+    with pytest.raises(AnsibleFilterError, match='not a host of the inventory'):
+        lb_server('web-3', hostvars)

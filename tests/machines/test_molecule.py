@@ -27,7 +27,7 @@ SCENARIOS = sorted(d for d in os.listdir(os.path.join(ROOT, 'molecule'))
 BEDS = max(1, int(os.environ.get('PYFLEET_TEST_BEDS', '3')))
 # Scheduling hints only, never correctness: the longest scenarios start first, so that they do not end last
 # alone; the first of a release (the one that compiles its Python) should be a short one.
-LONGEST_FIRST = ('zero-downtime', 'bad-input', 'isolation', 'django', 'procfile')
+LONGEST_FIRST = ('zero-downtime', 'fleet', 'bad-input', 'isolation', 'django', 'procfile')
 FIRST_OF_RELEASE = ('default', 'trixie')
 TIMEOUT = 2400
 # each scenario's whole output, and what a scenario keeps (zero-downtime's figures), kept after the run

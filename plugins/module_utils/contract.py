@@ -281,6 +281,10 @@ def layout(name, apps_root='/srv', config_root='/etc/pyfleet', release_cache='~/
         # under /var/lib and /run, as systemd's StateDirectory= and RuntimeDirectory= take them
         'state_dir': 'pyfleet/%s' % name, 'runtime_dir': unit,
         'unit_prefix': unit, 'target': unit + '.target', 'nft_table': 'pyfleet_' + name.replace('-', '_'),
+        # every process of the app (web instances, processes, build steps, one-offs) runs in it, under its
+        # limits. A "-" in a slice's name nests it in another ("pyfleet-my-app" in "pyfleet-my"), so the
+        # app's name is escaped there as systemd escapes it ("pyfleet-my\\x2dapp.slice")
+        'slice': 'pyfleet-%s.slice' % name.replace('-', '\\x2d'),
         # every build step runs as this one unit, one at a time; a deploy waits while it runs (a killed
         # deploy's step runs on to its end)
         'build_unit': unit + '-build.service',
@@ -408,7 +412,8 @@ def fingerprint(values, root):
 def run_line(spec, unit, venv, workdir='', writable=()):
     """The systemd-run command line that runs the app's code as its own processes run: as the app's user
     (``spec['user']``), with its environment file and its state directory as HOME, its virtualenv ``venv``
-    first on PATH, DJANGO_SETTINGS_MODULE, and its sandbox (``spec['sandbox']``, systemd properties), as the
+    first on PATH, DJANGO_SETTINGS_MODULE, in the app's slice (``spec['slice']``, when given: its limits)
+    and its sandbox (``spec['sandbox']``, systemd properties), as the
     transient unit ``unit``, waiting for it and passing its output through. ``writable``: the paths it may
     write (one that does not exist is skipped); ``workdir``: where it starts. The command follows ``--``."""
     argv = ['systemd-run', '--quiet', '--wait', '--pipe', '--collect', '--service-type=exec', '--unit=' + unit,
@@ -418,6 +423,8 @@ def run_line(spec, unit, venv, workdir='', writable=()):
             '--property=StateDirectoryMode=0700',
             '--setenv=PATH=' + venv + '/bin:/usr/local/bin:/usr/bin:/bin',
             '--setenv=DJANGO_SETTINGS_MODULE=' + (spec.get('django_settings') or '')]
+    if spec.get('slice'):
+        argv.append('--slice=' + spec['slice'])
     argv += ['--property=%s=%s' % (k, v) for k, v in (spec.get('sandbox') or {}).items()]
     if writable:
         argv.append('--property=ReadWritePaths=' + ' '.join('-' + w for w in writable))

@@ -131,6 +131,7 @@ def test_the_installed_collection_deploys_by_fqcn(built):
         assert mine['outcome'] == 'deployed' and mine['path'] == 'full' and mine['switched'], report
         assert mine['python'] == {'version': '3.11.2', 'how': 'already there'}, report
         assert mine['virtualenv']['how'] == 'reused' and mine['seconds']['host'] > 0, report
+        assert mine['batch'] == [name], report   # one host: one batch
         assert 'was deployed with' in mine['why'], report
         with urllib.request.urlopen('http://%s/' % host, timeout=10) as resp:
             assert 'Hello from pyfleet: Flask' in resp.read().decode()

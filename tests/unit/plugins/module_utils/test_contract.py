@@ -60,6 +60,9 @@ def test_layout_and_interpreter_derive_from_the_name_and_the_roots(rules, tmp_pa
     assert layout['release_cache'] == str(tmp_path / 'c' / 'my-shop-v2')
     assert layout['slots'] == '/opt/apps/my-shop-v2/slots'
     assert layout['upstream_conf'] == '/etc/nginx/pyfleet/my-shop-v2.upstream.conf'
+    # a "-" in a slice's name nests it in another: escaped, app "my-shop-v2" is never inside app "my"'s slice
+    assert layout['slice'] == 'pyfleet-my\\x2dshop\\x2dv2.slice'
+    assert contract.layout('shop')['slice'] == 'pyfleet-shop.slice'
     version = plan['python']['version']
     assert plan['python']['interpreter'] == '/usr/local/pyenv/versions/%s/bin/python3' % version
     assert plan['python']['minor'] == '.'.join(version.split('.')[:2])
@@ -339,3 +342,6 @@ def test_the_run_line_runs_the_apps_code_as_its_processes_run():
     assert argv[-4:] == ['--property=ProtectSystem=strict', '--property=NoNewPrivileges=yes',
                          '--property=ReadWritePaths=-/srv/shop/shared -/data', '--working-directory=/srv/shop/current/.']
     assert '--setenv=DJANGO_SETTINGS_MODULE=' in argv
+    # in the app's slice, under its limits
+    argv = contract.run_line(dict(spec, slice='pyfleet-shop.slice'), 'pyfleet-shop-build.service', '/v')
+    assert '--slice=pyfleet-shop.slice' in argv and argv.index('--slice=pyfleet-shop.slice') < argv.index('--property=ProtectSystem=strict')

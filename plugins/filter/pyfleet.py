@@ -9,7 +9,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn, platforms
+from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn, platforms, rollout as _rollout
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import python_minor as _python_minor
 
 
@@ -92,9 +92,38 @@ def lb_server(name, hostvars, port=80):
     return {'name': name, 'address': str(host.get('ansible_host') or name), 'port': int(port or 80)}
 
 
+def health_path(web, setting=''):
+    """The app's health path: the setting, else the plan's web.health.path, else / (contract.health_path)."""
+    return contract.health_path(web, setting or '')
+
+
+def site_host(server_names):
+    """The site's Host: the first server name that is not _, else localhost (contract.site_host)."""
+    return contract.site_host(list(server_names or ()))
+
+
+def slice_limits(limits):
+    """The app's slice limits ({memory_max, cpu_quota, tasks_max}) as systemd takes them, with the memory limit in
+    MiB or percent, and what systemd would not read (contract.slice_limits)."""
+    limits = limits or {}
+    return contract.slice_limits(limits.get('memory_max', ''), limits.get('cpu_quota', ''), limits.get('tasks_max', 1024))
+
+
+def rollout(hosts, hostvars, max_fail_percentage=0):
+    """Where the rolling deploy over ``hosts`` stands, from each one's report and failure in ``hostvars``
+    (module_utils/rollout.py), with ``said``: what the run says of it ('' when no host failed)."""
+    seen = {}
+    for name in hosts:
+        host = hostvars.get(name) or {}
+        seen[name] = {'reported': host.get('pyfleet__reported') or None, 'failed': host.get('pyfleet__failed') or None}
+    state = _rollout.rollout(seen, max_fail_percentage)
+    return dict(state, said=_rollout.said(state))
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
-                'run_line': run_line, 'lb_server': lb_server}
+                'run_line': run_line, 'lb_server': lb_server, 'health_path': health_path, 'site_host': site_host,
+                'rollout': rollout, 'slice_limits': slice_limits}

@@ -265,6 +265,47 @@ def on_port(plan, port, answer=None):
     return plan
 
 
+def health_path(web, setting=''):
+    """The path the app is asked for its health on: the setting (app_switch_health_path), else what the app's
+    platform files say (the plan's ``web.health.path``), else /. The blue/green gate and the load balancer's
+    check ask the same one."""
+    return setting or ((web or {}).get('health') or {}).get('path') or '/'
+
+
+def site_host(server_names=()):
+    """The Host the site answers to on the host (nginx's first server name that is not the catch-all ``_``, else
+    localhost): what the health checks send, through nginx and through the load balancer."""
+    return next((n for n in server_names or () if n != '_'), 'localhost')
+
+
+_SIZE_RE = re.compile(r'^([0-9]+(?:\.[0-9]+)?)([KMGT]?)$')
+_PERCENT_RE = re.compile(r'^([0-9]+(?:\.[0-9]+)?)%$')
+_MIB = {'': 1.0 / 1048576, 'K': 1.0 / 1024, 'M': 1.0, 'G': 1024.0, 'T': 1048576.0}
+
+
+def slice_limits(memory_max='', cpu_quota='', tasks_max=1024):
+    """The app's slice limits as systemd takes them (MemoryMax=, CPUQuota=, TasksMax=), with the memory limit also
+    in MiB (``memory_mb``) or in percent of the host's memory (``memory_percent``), which WEB_CONCURRENCY is worked
+    out from; ``error`` says what systemd would not read (it ignores such a limit, and says so only in its
+    journal), '' when all is well."""
+    memory, cpu, tasks = (str(v if v is not None else '').strip() for v in (memory_max, cpu_quota, tasks_max))
+    out = dict(memory_max=memory, cpu_quota=cpu, tasks_max=tasks, memory_mb=0, memory_percent=0, error='')
+    size, pct = _SIZE_RE.match(memory), _PERCENT_RE.match(memory)
+    if size:
+        out['memory_mb'] = int(float(size.group(1)) * _MIB[size.group(2)])
+    elif pct:
+        out['memory_percent'] = int(float(pct.group(1)))
+    ok = ((not memory or size or pct or memory == 'infinity') and (not cpu or _PERCENT_RE.match(cpu))
+          and (re.match(r'^[1-9][0-9]*$', tasks) or _PERCENT_RE.match(tasks) or tasks == 'infinity'))
+    if not ok:
+        out['error'] = ("pyfleet: the app's limits are not systemd's (pyfleet_memory_max %s, pyfleet_cpu_quota %s, "
+                        "pyfleet_tasks_max %s). Give pyfleet_memory_max as bytes with K, M, G or T (768M), a percentage "
+                        "of the host's memory or infinity; pyfleet_cpu_quota as a percentage of one core (150%%); "
+                        "pyfleet_tasks_max as a number, a percentage or infinity."
+                        % tuple(json.dumps(v) for v in (memory, cpu, tasks)))
+    return out
+
+
 def layout(name, apps_root='/srv', config_root='/etc/pyfleet', release_cache='~/.cache/pyfleet/releases'):
     """Every path of an app's host layout, from its name and the roots (the plan's layout; the rollback and
     release list find an app's releases by it, without its source)."""

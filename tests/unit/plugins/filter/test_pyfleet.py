@@ -3,7 +3,8 @@ layout from its name (for the rollback and the release list, which have no sourc
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import FilterModule, app_layout, lb_server, python_minor
+from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import (FilterModule, app_layout, health_path, lb_server,
+                                                                     python_minor, rollout, site_host, slice_limits)
 from ansible_run import run
 
 
@@ -19,7 +20,7 @@ def test_python_minor_refuses_what_is_not_a_version(bad):
 
 
 def test_the_filters_are_registered_and_documented():
-    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server'}
+    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server', 'health_path', 'site_host', 'rollout', 'slice_limits'}
     for name in FilterModule().filters():
         res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.' + name])
         assert res.returncode == 0 and name in res.stdout, res.stderr
@@ -43,3 +44,43 @@ def test_lb_server_is_the_hosts_address_and_nginxs_port():
     assert lb_server('web-2', hostvars, 8080) == {'name': 'web-2', 'address': 'web-2', 'port': 8080}
     with pytest.raises(AnsibleFilterError, match='not a host of the inventory'):
         lb_server('web-3', hostvars)
+
+
+@pytest.mark.parametrize('web,setting,path', [
+    ({'health': {'path': '/healthz'}}, '', '/healthz'),
+    ({'health': {'path': '/healthz'}}, '/ping', '/ping'),
+    ({'health': {}}, '', '/'), ({}, '', '/'), (None, '', '/'), ({'health': None}, '', '/')])
+def test_health_path_is_the_setting_else_the_apps_else_root(web, setting, path):
+    assert health_path(web, setting) == path
+
+
+@pytest.mark.parametrize('names,host', [(['_', 'shop.example.com', 'www'], 'shop.example.com'), (['_'], 'localhost'),
+                                        ([], 'localhost'), (None, 'localhost')])
+def test_site_host_is_the_first_real_server_name(names, host):
+    assert site_host(names) == host
+
+
+def test_rollout_reads_each_hosts_report_and_failure_from_hostvars():
+    hostvars = {'a': {'pyfleet__reported': {'outcome': 'deployed', 'batch': ['a'], 'switched': True, 'serves': 'r2',
+                                            'served_before': 'r1'}},
+                'b': {'pyfleet__reported': {'outcome': 'failed', 'batch': ['b'], 'switched': False},
+                      'pyfleet__failed': {'task': 'Switch', 'msg': 'did not answer'}},
+                'c': {}}
+    state = rollout(['a', 'b', 'c'], hostvars)
+    assert state['stopped'] and state['back'] == {'a': 'r1'} and state['not_reached'] == ['c']
+    assert "b at 'Switch'" in state['said'] and 'a (r1)' in state['said'] and 'Never reached' in state['said']
+
+
+@pytest.mark.parametrize('limits,mb,pct', [
+    ({'memory_max': '768M', 'cpu_quota': '150%', 'tasks_max': 512}, 768, 0),
+    ({'memory_max': '1.5G'}, 1536, 0), ({'memory_max': '512K'}, 0, 0), ({'memory_max': '2147483648'}, 2048, 0),
+    ({'memory_max': '40%'}, 0, 40), ({'memory_max': 'infinity'}, 0, 0), ({}, 0, 0), (None, 0, 0)])
+def test_slice_limits_give_the_memory_limit_in_mib_or_percent(limits, mb, pct):
+    out = slice_limits(limits)
+    assert (out['memory_mb'], out['memory_percent'], out['error']) == (mb, pct, '')
+
+
+@pytest.mark.parametrize('limits', [{'memory_max': '768MB'}, {'memory_max': '768m'}, {'memory_max': 'lots'},
+                                    {'cpu_quota': '1.5'}, {'tasks_max': 0}, {'tasks_max': 'many'}, {'tasks_max': ''}])
+def test_slice_limits_name_what_systemd_would_not_read(limits):
+    assert slice_limits(limits)['error'].startswith("pyfleet: the app's limits are not systemd's")

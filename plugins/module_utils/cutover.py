@@ -303,7 +303,8 @@ class Cutover:
 
     def _result(self, current_changed):
         return dict(changed=self.changed, switched=self.switch, live_release=self.serves,
-                    current_changed=current_changed, instance=self.instance.get('unit', ''), actions=self.done)
+                    served_before=self.live_release, current_changed=current_changed,
+                    instance=self.instance.get('unit', ''), actions=self.done)
 
     def _switch(self):
         p, inst = self.p, self.instance

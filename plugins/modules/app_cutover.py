@@ -149,6 +149,11 @@ live_release:
   description: The release that serves now.
   returned: success
   type: str
+served_before:
+  description: The release whose web instance served before this run (what a fleet that stops its rollout goes back to);
+    empty when none served, or the app has no web process.
+  returned: success
+  type: str
 switched:
   description: Whether the release started beside the live one and nginx switched to it.
   returned: success

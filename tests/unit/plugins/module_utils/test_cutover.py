@@ -125,6 +125,7 @@ def test_a_switch_starts_asks_switches_drains_and_stops_the_old_in_that_order(ap
     assert not res.get('failed') and res['changed'] and res['current_changed']
     assert os.readlink(str(app / 'current')) == str(app / 'releases/r2')
     assert os.readlink(str(app / 'slots/8001')) == str(app / 'releases/r2')
+    assert res['served_before'] == str(app / 'releases/r1')      # what a fleet that stops its rollout goes back to
     assert (app / 'upstream.conf').read_text().startswith('# live: 8001')
     order = [line for line in host.log if not line.startswith(('show', 'where', 'lock', 'unlock'))]
     assert order == ['restart ' + GREEN, 'ask http://localhost/ on /run/shop/web-8001.sock', 'nginx -t', 'reload nginx',
@@ -191,7 +192,7 @@ def test_the_live_release_rerun_changes_nothing(app):
     p = live(app)
     res = cutover.run_task(p, host)
     assert res == {'changed': False, 'switched': False, 'live_release': str(app / 'releases/r1'), 'current_changed': False,
-                   'instance': BLUE, 'actions': []}
+                   'served_before': str(app / 'releases/r1'), 'instance': BLUE, 'actions': []}
     assert not host.asked
     assert cutover.run_task(p, host, check_mode=True)['changed'] is False
 

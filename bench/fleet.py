@@ -131,8 +131,10 @@ def main():
                                '/tmp/v/bin/pip install -q --disable-pip-version-check --no-index --find-links /tmp/wh '
                                '-r /srv/flask/current/requirements.txt' % py])
         wheelhouse = time.perf_counter() - t
+        sh(['scp', '-q', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+            os.path.join(store, venvs[0]), 'root@%s:/tmp/venv.tgz' % machines[2]['address']])
         t = time.perf_counter()
-        sh(ssh(machines[2]) + ['rm -rf /tmp/u && mkdir /tmp/u && tar -C /tmp/u -xzf /var/cache/pyfleet/venv-flask-*.tar.gz'])
+        sh(ssh(machines[2]) + ['rm -rf /tmp/u && mkdir /tmp/u && tar -C /tmp/u -xzf /tmp/venv.tgz'])
         unpack = time.perf_counter() - t
         print('by hand on %s: a virtualenv from a wheelhouse (built once on %s in %.1f s) %.1f s; the packed '
               'virtualenv unpacked %.1f s; wheelhouse/unpack %.1f'

@@ -30,12 +30,12 @@ def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
     return contract.layout(name, apps_root, config_root)
 
 
-def plan_on_port(plan, port, gunicorn=None):
+def plan_on_port(plan, port, gunicorn=None, jobs=True):
     """The plan with its web instances on ``port`` and the next one (the pair a host gave the app) and as
-    ``gunicorn``'s answer on the host settles them; the plan as it is for 0 and no answer, or when it has no web
-    process."""
+    ``gunicorn``'s answer on the host settles them, and without its scheduled jobs on a host that does not run them
+    (``jobs`` false); the plan as it is for 0, no answer and jobs, or when it has no web process."""
     try:
-        return contract.on_port(plan, int(port or 0), gunicorn or None)
+        return contract.on_port(plan, int(port or 0), gunicorn or None, bool(jobs))
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('pyfleet.deploy.plan_on_port: %s' % exc)
 

@@ -52,8 +52,10 @@ SCHEMA = {
                      'each host gives the app a pair of its own (on_port); health: the check its platform runs '
                      '(path, also, status_codes, body, timeout, request_timeout, source, said), when its files say.'),
     'release': ('dict?', "The Procfile's release command, run once per deploy before the switch."),
-    'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest), '
-                      'templates (the unit files).'),
+    'units': ('dict', 'instances (every unit name the app may run), web (the two web instances), others (the rest, '
+                      "the jobs' timers among them), jobs (the jobs' timers), templates (the unit files)."),
+    'jobs': ('list', 'Scheduled jobs (Procfile cron* lines, app.json cron): name, command, schedule, calendar (systemd '
+                     'OnCalendar= lines), source, line. One host of the fleet runs them (on_port, jobs=).'),
     'build': ('dict', 'The steps before the switch: pre_compile (bin/pre_compile, before the virtualenv), collectstatic, '
                       'migrate, post_compile (bin/post_compile), import_check (a WSGI app), ask_gunicorn (the script that '
                       'asks gunicorn what the app\'s config sets, with its arguments), release.'),
@@ -244,11 +246,18 @@ def _plain(value):
     return copy.deepcopy(value)
 
 
-def on_port(plan, port, answer=None):
-    """The plan with its web instances on ``port`` and the next one (the pair a host gave the app,
+def on_port(plan, port, answer=None, jobs=True):
+    """The plan as one host runs it: its web instances on ``port`` and the next one (the pair a host gave the app,
     pyfleet.deploy.app_ports) and, for a gunicorn app, as gunicorn's ``answer`` on the host settles them
-    (module_utils/gunicorn.py: a loopback port for reuse_port, the app's own timeouts). The plan itself when it
-    has no web process, or nothing changes."""
+    (module_utils/gunicorn.py: a loopback port for reuse_port, the app's own timeouts); without its scheduled jobs
+    (``jobs`` false) on every host but the one that runs them. The plan itself when nothing changes."""
+    if not jobs and plan.get('jobs'):
+        plan = _plain(plan)
+        timers = plan['units']['jobs']
+        files = set(timers) | {t[:-len('.timer')] + '.service' for t in timers}
+        plan['jobs'], plan['units']['jobs'] = [], []
+        for key in ('instances', 'others', 'templates'):
+            plan['units'][key] = [u for u in plan['units'][key] if u not in files]
     web = plan.get('web')
     if not web:
         return plan
@@ -380,9 +389,14 @@ def derive(plan, p, env, findings):
     for proc in plan['processes']:
         if proc != 'web':
             others += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
-    plan['units'] = {'instances': list(others), 'web': [], 'others': others,
+    # each scheduled job: a timer (wanted by the app's target, restarted with the other processes) and the
+    # service it starts, on the one host that runs the jobs (on_port)
+    timers = ['%s-%s.timer' % (unit, job['name']) for job in plan.get('jobs') or []]
+    others += timers
+    plan['units'] = {'instances': list(others), 'web': [], 'others': others, 'jobs': timers,
                      'templates': ['%s-%s@.service' % (unit, proc)
-                                   for proc in (['web'] if web else []) + [n for n in plan['processes'] if n != 'web']]}
+                                   for proc in (['web'] if web else []) + [n for n in plan['processes'] if n != 'web']]
+                     + [t for timer in timers for t in (timer[:-len('.timer')] + '.service', timer)]}
     if web:
         # 0: the app's own pair on each host (the deploy finds it there: pyfleet.deploy.app_ports), 8000 here
         web['port_auto'] = not int(p['web_port'])

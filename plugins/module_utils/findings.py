@@ -73,8 +73,11 @@ CODES = {
     'procfile-empty-command': ('error', 'A Procfile process has no command.'),
     'procfile-duplicate': ('error', 'A Procfile names the same process twice.'),
     'procfile-empty': ('error', 'The Procfile declares no process.'),
-    'procfile-schedule': ('warning', 'A Procfile line runs its command on a cron schedule, which pyfleet does not run '
-                                     'yet: it makes no unit for it.'),
+    'procfile-schedule': ('warning', 'A Procfile line that is not a cron* process starts its command with a cron '
+                                     'schedule: it gets no unit (a cron* line is a scheduled job).'),
+    'job-schedule-invalid': ('error', "A scheduled job's schedule (a Procfile cron* line, app.json's cron) is not one "
+                                      'cron takes.'),
+    'job-name-taken': ('error', "An app.json cron job's name (cron-<n>) is a Procfile cron line's name too."),
     'leanengine-yaml-invalid': ('error', 'leanengine.yaml is not valid YAML or its run: is not a command.'),
     'cf-manifest-invalid': ('error', "Cloud Foundry's manifest.yml is not valid YAML, or a command or process in it is not."),
     'cf-manifest-several-apps': ('warning', 'manifest.yml describes several applications; the first is deployed.'),

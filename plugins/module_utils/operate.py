@@ -47,7 +47,8 @@ PROCESS_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
 # what runs as a transient unit: the build steps (the release phase among them), and one-off commands
 # (playbooks/run.yml, pyfleet-<app>-run-<time>)
 TRANSIENT = frozenset(('build', 'run'))
-_PROPS = ('ActiveState', 'SubState', 'NRestarts', 'MemoryCurrent', 'ActiveEnterTimestampMonotonic', 'MainPID')
+_PROPS = ('ActiveState', 'SubState', 'NRestarts', 'MemoryCurrent', 'ActiveEnterTimestampMonotonic', 'MainPID',
+          'NextElapseUSecRealtime', 'LastTriggerUSec')
 
 
 def units_of(prefix, run=subprocess.run):
@@ -81,11 +82,13 @@ def unknown(p, units):
 
 
 def process_of(unit, prefix):
-    """'pyfleet-shop-web@8001.service' -> 'web@8001'; the target -> 'target'; another unit as it is."""
+    """'pyfleet-shop-web@8001.service' -> 'web@8001'; a scheduled job's timer 'pyfleet-shop-cron_x.timer' ->
+    'cron_x.timer' (its unit, 'cron_x'); the target -> 'target'; another unit as it is."""
     if unit == prefix + '.target':
         return 'target'
     if unit.startswith(prefix + '-'):
-        return unit[len(prefix) + 1:].rsplit('.', 1)[0]
+        name = unit[len(prefix) + 1:]
+        return name if name.endswith('.timer') else name.rsplit('.', 1)[0]
     return unit
 
 
@@ -214,6 +217,8 @@ def status(p, run=subprocess.run, now=None):
                          active=active, restarts=int(pr['NRestarts']) if str(pr.get('NRestarts')).isdigit() else 0,
                          memory=_memory(pr.get('MemoryCurrent')) if active else '-',
                          uptime=_age(up_now - int(entered) / 1e6) if active and entered.isdigit() and int(entered) else '-'))
+        if unit.endswith('.timer'):     # a scheduled job's: when it runs next, and when it last ran
+            rows[-1].update(next_run=pr.get('NextElapseUSecRealtime') or '-', last_run=pr.get('LastTriggerUSec') or '-')
     web = {}
     if p['upstream_conf'] and p['slots']:
         ports = {process_of(u, prefix).split('@', 1)[1]: u for u in units if process_of(u, prefix).startswith('web@')}
@@ -224,6 +229,8 @@ def status(p, run=subprocess.run, now=None):
         p['host'] or 'host', live or 'none', age,
         ', nginx sends requests to port %s' % web['live_port'] if web.get('live_port') else '',
         ', certificate valid until %s' % cert if cert else '')]
-    lines += ['  %-12s %-18s restarts %d, memory %s, up %s' % (r['process'], r['state'], r['restarts'],
-                                                                 r['memory'], r['uptime']) for r in rows]
+    lines += [('  %-12s %-18s next run %s, last run %s' % (r['process'], r['state'], r['next_run'], r['last_run']))
+              if 'next_run' in r else
+              '  %-12s %-18s restarts %d, memory %s, up %s' % (r['process'], r['state'], r['restarts'], r['memory'],
+                                                              r['uptime']) for r in rows]
     return dict(changed=False, release=live, age=age, web=web, units=rows, certificate_expiry=cert, lines=lines)

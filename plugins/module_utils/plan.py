@@ -52,7 +52,7 @@ def build_plan(src, catalogue, today=None, available=None, default_python=None, 
     if isinstance(today, str):
         today = datetime.date.fromisoformat(today)
     plan = {'src': src, 'is_python': False, 'platform': 'heroku', 'package_manager': None,
-            'requirements': None, 'python': None, 'processes': {}, 'release': None, 'web': None,
+            'requirements': None, 'python': None, 'processes': {}, 'jobs': [], 'release': None, 'web': None,
             'django': None, 'nltk': None, 'limits': None, 'ship_exclude': list(ALWAYS_EXCLUDE), 'extra_packages': [],
             'errors': [], 'warnings': [], 'notes': []}
     if not src:
@@ -333,7 +333,17 @@ def _platform_files(plan, root, files, findings):
     if 'app.json' in files:
         text = read_text(os.path.join(root, 'app.json'), 'app.json', findings)
         if text is not None:
-            health = platforms.app_json(text, findings)['health'] or health
+            said = platforms.app_json(text, findings, plan['processes'])
+            health = said['health'] or health
+            taken = {j['name']: j for j in plan['jobs']}
+            for job in said['jobs']:
+                if job['name'] in taken:
+                    findings.add('job-name-taken', 'app.json\'s job %s (line %s) and the Procfile\'s line %s have one '
+                                 'name; each job needs its own.' % (job['name'], job['line'], taken[job['name']]['line']),
+                                 'Rename the Procfile\'s line, e.g. "%s_procfile: ..."' % job['name'].replace('-', '_'),
+                                 'Procfile', taken[job['name']]['line'])
+                else:
+                    plan['jobs'].append(job)
     _vendor(plan, root, findings)
     if plan['platform'] == 'leanengine' and health is None:
         health = dict(platforms.LEANENGINE)

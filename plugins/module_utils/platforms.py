@@ -32,6 +32,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from ansible_collections.pyfleet.deploy.plugins.module_utils import schedule
+
 OK_2XX = list(range(200, 300))
 ANY_ANSWER = list(range(100, 600))
 
@@ -55,9 +57,9 @@ _CF_INSTEAD = {
     'readiness-health-check-type': 'the same health gate',
 }
 # app.json keys pyfleet acts on; every other one draws a note
-_APP_JSON_READ = {'healthchecks'}
+_APP_JSON_READ = {'healthchecks', 'cron'}
 _APP_JSON_INSTEAD = {
-    'cron': 'nothing yet (scheduled jobs are not run)', 'formation': 'pyfleet_process_counts, and the inventory for web',
+    'formation': 'pyfleet_process_counts, and the inventory for web',
     'scripts': 'the Procfile\'s release: phase, and bin/pre_compile and bin/post_compile',
     'env': 'pyfleet_env and pyfleet_secrets', 'addons': 'pyfleet_database_url and pyfleet_services',
     'buildpacks': 'pyfleet\'s own Python build', 'environments': 'nothing', 'stack': 'the hosts\' Debian release',
@@ -146,9 +148,11 @@ def cloudfoundry(text, findings, rel='manifest.yml'):
     return out
 
 
-def app_json(text, findings, rel='app.json'):
-    """What app.json says: {health} (None when nothing), after a note for every key pyfleet does not act on."""
-    out = {'health': None}
+def app_json(text, findings, processes=None, rel='app.json'):
+    """What app.json says: {health} (None when nothing) and its scheduled jobs (dokku's ``cron``, each named
+    ``cron-<n>``; a command that names a process of ``processes`` runs that process's command, as dokku does),
+    after a note for every key pyfleet does not act on."""
+    out = {'health': None, 'jobs': []}
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -163,6 +167,7 @@ def app_json(text, findings, rel='app.json'):
             findings.add('app-json-ignored', '%s sets %s, which pyfleet does not act on%s.'
                          % (rel, key, ' (it uses %s)' % _APP_JSON_INSTEAD[key] if key in _APP_JSON_INSTEAD else ''),
                          'Nothing to do, unless the app relies on it.', rel, _json_line(text, key))
+    out['jobs'] = _app_json_cron(data.get('cron'), text, findings, processes or {}, rel)
     checks = data.get('healthchecks')
     checks = checks.get('web') if isinstance(checks, dict) else checks
     checks = [] if checks is None else checks
@@ -194,6 +199,50 @@ def app_json(text, findings, rel='app.json'):
                                                     else '?' for c in others)),
                      'Nothing to do, unless the app relies on them.', rel, _json_line(text, 'healthchecks'))
     return out
+
+
+def _app_json_cron(cron, text, findings, processes, rel):
+    """dokku's cron list -> the plan's jobs (module_utils/schedule.py), each problem said with its line."""
+    if cron is None:
+        return []
+    cron_line = _json_line(text, 'cron')
+    if not isinstance(cron, list):
+        findings.add('app-json-invalid', '%s: cron must be a list of jobs.' % rel,
+                     'Write "cron": [{"command": "python manage.py clearsessions", "schedule": "@daily"}].', rel, cron_line)
+        return []
+    lines = [n for n in _json_lines(text, 'schedule') if n >= (cron_line or 0)]
+    jobs = []
+    for index, entry in enumerate(cron, 1):
+        line = lines[index - 1] if index <= len(lines) else cron_line
+        name = 'cron-%d' % index
+        if not isinstance(entry, dict) or not isinstance(entry.get('command'), str) or not entry['command'].strip() \
+                or not isinstance(entry.get('schedule'), str):
+            findings.add('app-json-invalid', '%s: cron job %d needs a command and a schedule, each a string.' % (rel, index),
+                         'Write {"command": "python manage.py clearsessions", "schedule": "0 3 * * *"}.', rel, line)
+            continue
+        for key in sorted(set(entry) - {'command', 'schedule'}):
+            said = {'maintenance': 'a job in maintenance (true) gets no timer; false or no key: it runs',
+                    'concurrency_policy': 'pyfleet never starts a job while its last run goes on (dokku\'s forbid)'}
+            if key == 'maintenance' and entry[key] is False or key == 'concurrency_policy' and entry[key] == 'forbid':
+                continue
+            findings.add('app-json-ignored', '%s: cron job %d sets %s %s; %s.'
+                         % (rel, index, key, json.dumps(entry[key]), said.get(key, 'pyfleet does not act on it')),
+                         'Nothing to do, unless the app relies on it.', rel, line)
+        if entry.get('maintenance') is True:
+            continue
+        command = entry['command'].strip()
+        if command in processes:        # dokku: "Specified commands can also be Procfile entries"
+            command = processes[command]['command']
+        try:
+            jobs.append(schedule.job(name, command, rel, line, schedule=entry['schedule']))
+        except schedule.ScheduleError as exc:
+            findings.add('job-schedule-invalid', '%s line %s, cron job %d (%s): %s'
+                         % (rel, line, index, entry['schedule'], exc), exc.fix, rel, line)
+    return jobs
+
+
+def _json_lines(text, key):
+    return [n for n, line in enumerate((text or '').split('\n'), 1) if '"%s"' % key in line]
 
 
 def _positive(value, default):

@@ -13,6 +13,7 @@ import shlex
 
 import yaml
 
+from ansible_collections.pyfleet.deploy.plugins.module_utils.schedule import ScheduleError, job as schedule_job
 from ansible_collections.pyfleet.deploy.plugins.module_utils.source import find_files_bounded, read_text
 
 
@@ -27,10 +28,14 @@ _CRON_FIELD = r'(?:\*|%s(?:-%s)?)(?:/[0-9]+)?' % (_CRON_WORD, _CRON_WORD)
 _CRON_LIST = r'%s(?:,%s)*' % (_CRON_FIELD, _CRON_FIELD)
 SCHEDULE_RE = re.compile(r'^(@(?:yearly|annually|monthly|weekly|daily|midnight|hourly|reboot)|(?:%s\s+){4}%s)\s+(\S.*)$'
                          % (_CRON_LIST, _CRON_LIST), re.I)
+# what a cron* process's command starts with when it means a schedule (a field or a shorthand): a cron* process
+# whose command starts otherwise ("clock: python clock.py" named cron) is a long-running process, as on Heroku
+SCHEDULE_START_RE = re.compile(r'^(?:@[a-z]+|[0-9*][0-9a-z*,/-]*)(?:\s|$)', re.I)
 
 
-def parse_procfile(text, findings, rel='Procfile'):
-    """Procfile text -> ordered dict name -> {command, line}."""
+def parse_procfile(text, findings, rel='Procfile', jobs=None):
+    """Procfile text -> ordered dict name -> {command, line}; its scheduled jobs (piku's cron* lines) are added to
+    ``jobs``."""
     procs = {}
     for number, raw in enumerate(text.split('\n'), 1):
         line = raw.strip()
@@ -54,15 +59,24 @@ def parse_procfile(text, findings, rel='Procfile'):
             findings.add('procfile-empty-command', 'Process %r has no command.' % name,
                          'Write the command after the colon, e.g. "%s: gunicorn app:app".' % name, rel, number)
             continue
+        if name.lower().startswith('cron') and SCHEDULE_START_RE.match(command):
+            # piku's scheduled job: "cron*: <five fields or a shorthand> <command>"
+            if jobs is not None:
+                try:
+                    jobs.append(schedule_job(name, command, rel, number))
+                except ScheduleError as exc:
+                    findings.add('job-schedule-invalid', '%s line %d, %s: %s' % (rel, number, name, exc),
+                                 exc.fix + ' The line is "%s: <schedule> <command>".' % name, rel, number)
+            continue
         schedule = SCHEDULE_RE.match(command)
         if schedule:
             findings.add('procfile-schedule',
-                         'Process %r runs %r on the schedule "%s"; pyfleet does not run scheduled jobs yet. As a '
-                         'long-running process its command would be %r, which would fail and restart for ever, so '
-                         'pyfleet makes no unit for it.' % (name, schedule.group(2), ' '.join(schedule.group(1).split()),
-                                                            command.split()[0]),
-                         'Run the job from a systemd timer or cron on the hosts for now, or remove the line.', rel,
-                         number)
+                         'Process %r runs %r on the schedule "%s", but only a process named cron* is a scheduled '
+                         'job. As a long-running process its command would be %r, which would fail and restart for '
+                         'ever, so pyfleet makes no unit for it.'
+                         % (name, schedule.group(2), ' '.join(schedule.group(1).split()), command.split()[0]),
+                         'Name it cron_%s to run it on that schedule: "cron_%s: %s".'
+                         % (name, name, ' '.join(command.split())), rel, number)
             continue
         if name in procs:
             findings.add('procfile-duplicate', 'Process %r is declared on line %d and again on line %d.'
@@ -282,7 +296,7 @@ def _plan_processes(plan, root, files, findings):
     if 'Procfile' in files:
         text = read_text(os.path.join(root, 'Procfile'), 'Procfile', findings)
         if text is not None:
-            for name, p in parse_procfile(text, findings).items():
+            for name, p in parse_procfile(text, findings, jobs=plan['jobs']).items():
                 procs[name] = {'command': p['command'], 'source': 'Procfile', 'line': p['line']}
         for name, p in sorted((manifest or {}).items()):
             if name in procs and procs[name]['command'] != p['command']:

@@ -397,10 +397,13 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
             return no('the snapshot lacks its copy of %s' % dest)
         if not _same(dest, kept):
             return no('%s is not as the live release was deployed with' % dest)
+    # the target, the port filter and every process (a scheduled job's timer, not the unit it starts now and then)
+    others = list((plan.get('units') or {}).get('others') or [])
     units = [p['target']] if p['target'] else []
     units += [os.path.basename(f) for f in plan.get('files') or []
-              if '/systemd/' in f and f.endswith('.service') and '@.' not in f]
-    units += list((plan.get('units') or {}).get('others') or [])
+              if '/systemd/' in f and f.endswith('.service') and '@.' not in f
+              and os.path.basename(f)[:-len('.service')] + '.timer' not in others]
+    units += others
     web = plan.get('web') or {}
     web_units = {str(s['port']): s['unit'] for s in web.get('slots') or []}
     if web_units:

@@ -185,6 +185,29 @@ def test_a_worker_only_app_has_no_web_instance(rules, tmp_path):
     assert plan['units']['web'] == []
 
 
+def test_scheduled_jobs_are_a_timer_and_a_service_each_on_the_host_that_runs_them(rules, tmp_path):
+    src = write_tree(tmp_path / 'shop', dict(FLASK, Procfile='web: gunicorn wsgi:application\nworker: python w.py\n'
+                                                       'cron_mail: */5 * * * * python mail.py\n',
+                                             **{'app.json': '{"cron": [{"command": "worker", "schedule": "@daily"}]}'}))
+    plan = plan_of(rules, src, web_port=8100)
+    assert [(j['name'], j['command'], j['calendar']) for j in plan['jobs']] == [
+        ('cron_mail', 'python mail.py', ['*-*-* *:00/5:00']), ('cron-1', 'python w.py', ['*-*-* 00:00:00'])]
+    timers = ['pyfleet-shop-cron_mail.timer', 'pyfleet-shop-cron-1.timer']
+    assert plan['units']['jobs'] == timers
+    assert plan['units']['others'] == ['pyfleet-shop-worker@1.service'] + timers
+    assert plan['units']['templates'] == ['pyfleet-shop-web@.service', 'pyfleet-shop-worker@.service',
+                                          'pyfleet-shop-cron_mail.service', 'pyfleet-shop-cron_mail.timer',
+                                          'pyfleet-shop-cron-1.service', 'pyfleet-shop-cron-1.timer']
+    # every other host: no job, no timer, no job unit file; the plan itself is left as it was
+    elsewhere = contract.on_port(plan, 8200, None, jobs=False)
+    assert elsewhere['jobs'] == [] and elsewhere['units']['jobs'] == []
+    assert elsewhere['units']['others'] == ['pyfleet-shop-worker@1.service']
+    assert elsewhere['units']['instances'] == ['pyfleet-shop-web@8200.service', 'pyfleet-shop-web@8201.service',
+                                               'pyfleet-shop-worker@1.service']
+    assert elsewhere['units']['templates'] == ['pyfleet-shop-web@.service', 'pyfleet-shop-worker@.service']
+    assert len(plan['jobs']) == 2 and contract.on_port(plan, 8100, None, jobs=True) is plan
+
+
 def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
     plan = plan_of(rules, str(tmp_path / 'missing'))
     assert codes(plan, 'error') == ['src-missing'] and contract.check_schema(plan) == []

@@ -58,6 +58,7 @@ def app(tmp_path, live=True):
     ('pyfleet-shop-web@8001.service', 'web@8001'), ('pyfleet-shop.target', 'target'),
     ('pyfleet-shop-build.service', 'build'), ('pyfleet-shop-worker@2.service', 'worker@2'),
     ('pyfleet-shop-ports.service', 'ports'), ('nginx.service', 'nginx.service'),
+    ('pyfleet-shop-cron_mail.service', 'cron_mail'), ('pyfleet-shop-cron_mail.timer', 'cron_mail.timer'),
 ])
 def test_a_unit_is_named_by_its_process(unit, process):
     assert operate.process_of(unit, 'pyfleet-shop') == process
@@ -131,3 +132,18 @@ def test_status_says_the_live_release_the_live_instance_and_each_process(tmp_pat
     assert res['lines'][0] == ('web-1: release r2 (live for 3 h), nginx sends requests to port 8001, certificate valid '
                                'until Mar  3 12:00:00 2027 GMT')
     assert len(res['lines']) == 1 + len(UNITS)
+
+
+def test_status_says_when_each_scheduled_job_runs_next_and_last_ran(tmp_path):
+    units = UNITS[:-1] + ['pyfleet-shop-cron_mail.service', 'pyfleet-shop-cron_mail.timer', 'pyfleet-shop.target']
+    host = Host(units=units, props={
+        'pyfleet-shop-cron_mail.service': {'ActiveState': 'inactive', 'SubState': 'dead'},
+        'pyfleet-shop-cron_mail.timer': {'SubState': 'waiting', 'NextElapseUSecRealtime': 'Mon 2026-12-07 03:25:00 UTC',
+                                         'LastTriggerUSec': 'Mon 2026-12-07 03:20:00 UTC'}})
+    res = operate.status(app(tmp_path), run=host)
+    rows = {r['process']: r for r in res['units']}
+    assert rows['cron_mail.timer']['next_run'] == 'Mon 2026-12-07 03:25:00 UTC'
+    assert rows['cron_mail.timer']['last_run'] == 'Mon 2026-12-07 03:20:00 UTC'
+    assert rows['cron_mail']['state'] == 'inactive (dead)' and 'next_run' not in rows['cron_mail']
+    assert '  cron_mail.timer active (waiting)   next run Mon 2026-12-07 03:25:00 UTC, last run Mon 2026-12-07 03:20:00 UTC' \
+        in res['lines'], res['lines']

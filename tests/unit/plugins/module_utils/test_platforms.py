@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import platforms
 from ansible_collections.pyfleet.deploy.plugins.module_utils.findings import Findings
-from helpers import codes, with_files
+from helpers import codes, finding, with_files
 
 CF_APP = 'import os\n'
 
@@ -73,7 +73,7 @@ def test_app_json_healthchecks_feed_the_gate_and_every_other_key_is_noted_once()
     assert (health['path'], health['body'], health['timeout'], health['request_timeout']) == \
         ('/health/ready', r'ok\.', 5 + 4 * (3 + 2), 3)
     said = [d.message for d in findings if d.code == 'app-json-ignored']
-    assert len(said) == 4 and any('sets cron' in m for m in said) and any('sets formation' in m for m in said)
+    assert len(said) == 3 and not any('sets cron' in m for m in said) and any('sets formation' in m for m in said)
     assert any('sets name' in m for m in said) and any('1 more web check' in m for m in said)
 
 
@@ -83,6 +83,61 @@ def test_a_bad_app_json_is_an_error(text, said):
     findings = Findings()
     platforms.app_json(text, findings)
     assert [d.code for d in findings.errors()] == ['app-json-invalid'] and said in findings.errors()[0].message
+
+
+CRON_JSON = textwrap.dedent('''\
+    {
+      "cron": [
+        {"command": "python manage.py clearsessions", "schedule": "@daily"},
+        {
+          "command": "worker",
+          "schedule": "*/10 * * * *",
+          "concurrency_policy": "replace"
+        },
+        {"command": "echo off", "schedule": "0 0 * * *", "maintenance": true},
+        {"command": "echo on", "schedule": "5 4 * * sun", "maintenance": false, "concurrency_policy": "forbid"}
+      ]
+    }
+    ''')
+
+
+def test_app_json_cron_jobs_as_dokku_runs_them():
+    findings = Findings()
+    jobs = platforms.app_json(CRON_JSON, findings, {'worker': {'command': 'python worker.py --once'}})['jobs']
+    assert jobs == [
+        {'name': 'cron-1', 'command': 'python manage.py clearsessions', 'schedule': '@daily',
+         'calendar': ['*-*-* 00:00:00'], 'source': 'app.json', 'line': 3},
+        # a command that names a Procfile process runs that process's command
+        {'name': 'cron-2', 'command': 'python worker.py --once', 'schedule': '*/10 * * * *',
+         'calendar': ['*-*-* *:00/10:00'], 'source': 'app.json', 'line': 6},
+        {'name': 'cron-4', 'command': 'echo on', 'schedule': '5 4 * * sun', 'calendar': ['Sun *-*-* 04:05:00'],
+         'source': 'app.json', 'line': 10}]
+    said = sorted((d.line, d.message) for d in findings)
+    assert not findings.errors()
+    assert [line for line, _ in said] == [6, 9]
+    assert 'concurrency_policy "replace"; pyfleet never starts a job while its last run goes on' in said[0][1]
+    assert 'cron job 3 sets maintenance true; a job in maintenance (true) gets no timer' in said[1][1]
+
+
+@pytest.mark.parametrize('cron, said, line', [
+    ('{"a": 1}', 'cron must be a list of jobs', 2),
+    ('[{"command": "x"}]', 'cron job 1 needs a command and a schedule', 2),
+    ('[\n  {"command": "x", "schedule": "0 0 * * *"},\n  {"command": "y", "schedule": "0 25 * * *"}]',
+     'app.json line 4, cron job 2 (0 25 * * *): the hour field has 25, outside 0-23', 4),
+])
+def test_a_bad_app_json_cron_is_an_error_naming_the_line(cron, said, line):
+    findings = Findings()
+    platforms.app_json('{\n  "cron": %s\n}\n' % cron, findings)
+    errors = findings.errors()
+    assert len(errors) == 1 and said in errors[0].message and errors[0].line == line, [(d.message, d.line) for d in errors]
+    assert errors[0].code in ('app-json-invalid', 'job-schedule-invalid')
+
+
+def test_jobs_from_the_procfile_and_app_json_each_need_a_name_of_their_own(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\ncron-1: @hourly echo a\n',
+                                **{'app.json': '{"cron": [{"command": "echo b", "schedule": "@daily"}]}'}))
+    d = finding(plan, 'job-name-taken')
+    assert (d['file'], d['line']) == ('Procfile', 2) and [j['name'] for j in plan['jobs']] == ['cron-1']
 
 
 def test_the_plan_gives_the_web_process_its_platforms_check_and_the_app_its_memory(make_plan):

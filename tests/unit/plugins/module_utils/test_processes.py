@@ -266,17 +266,62 @@ def test_the_tasks_warnings_name_the_file_and_line(rules, tmp_path):
 
 
 @pytest.mark.parametrize('line,job,schedule', [
-    ('cron_hourly: 0 * * * * python job.py', 'python job.py', '0 * * * *'),
     ('cleanup: */15 1-5 * jan,jul mon-fri python manage.py clearsessions', 'python manage.py clearsessions',
      '*/15 1-5 * jan,jul mon-fri'),
     ('nightly: @daily ./bin/report --all', './bin/report --all', '@daily'),
 ])
-def test_a_scheduled_procfile_line_is_a_warning_and_never_a_unit(make_plan, line, job, schedule):
+def test_a_scheduled_line_not_named_cron_is_a_warning_and_never_a_unit(make_plan, line, job, schedule):
     plan = make_plan(with_files(Procfile='web: gunicorn hello:app\n%s\n' % line))
     d = finding(plan, 'procfile-schedule')
     assert d['severity'] == 'warning' and d['file'] == 'Procfile' and d['line'] == 2
     assert ('runs %r on the schedule "%s"' % (job, schedule)) in d['message']
-    assert plan['ok'] and set(plan['processes']) == {'web'}
+    assert d['fix'].startswith('Name it cron_%s' % line.split(':')[0])
+    assert plan['ok'] and set(plan['processes']) == {'web'} and plan['jobs'] == []
+
+
+JOBS = [
+    # Procfile line, job
+    ('cron_hourly: 0 * * * * python job.py',
+     {'name': 'cron_hourly', 'command': 'python job.py', 'schedule': '0 * * * *', 'calendar': ['*-*-* *:00:00']}),
+    ('cron: */5   *  * * *  python manage.py send_mail --all',
+     {'name': 'cron', 'command': 'python manage.py send_mail --all', 'schedule': '*/5 * * * *',
+      'calendar': ['*-*-* *:00/5:00']}),
+    ('cronreport: @weekly ./bin/report "a b"',
+     {'name': 'cronreport', 'command': './bin/report "a b"', 'schedule': '@weekly', 'calendar': ['Sun *-*-* 00:00:00']}),
+    ('CRON_X: 30 2 1,15 * mon echo hi',
+     {'name': 'CRON_X', 'command': 'echo hi', 'schedule': '30 2 1,15 * mon',
+      'calendar': ['Mon *-*-* 02:30:00', '*-*-01,15 02:30:00']}),
+]
+
+
+@pytest.mark.parametrize('line,job', JOBS, ids=[j[0] for j in JOBS])
+def test_a_cron_procfile_line_is_a_scheduled_job_and_no_process(make_plan, line, job):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\n%s\n' % line))
+    assert plan['ok'], plan['errors']
+    assert set(plan['processes']) == {'web'}
+    assert plan['jobs'] == [dict(job, source='Procfile', line=2)]
+    assert 'procfile-schedule' not in codes(plan)
+
+
+@pytest.mark.parametrize('line,said', [
+    ('cron_x: 61 * * * * python job.py', 'the minute field has 61, outside 0-59'),
+    ('cron_x: 0 * * * python job.py', "the day of week field has 'python'"),
+    ('cron_x: @reboot python job.py', '@reboot is not a schedule'),
+    ('cron_x: */5 * * * *', 'it has no command after five schedule fields'),
+    ('cron_x: 0 0 ? * * python job.py', 'which cron does not read'),
+])
+def test_a_malformed_schedule_is_an_error_naming_the_line(make_plan, line, said):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\nworker: python w.py\n%s\n' % line))
+    d = finding(plan, 'job-schedule-invalid')
+    assert d['severity'] == 'error' and d['file'] == 'Procfile' and d['line'] == 3
+    assert d['message'].startswith('Procfile line 3, cron_x: ') and said in d['message'], d['message']
+    assert 'Write five fields' in d['fix'] or 'Procfile process' in d['fix']
+    assert not plan['ok'] and plan['jobs'] == []
+
+
+def test_a_cron_named_process_that_runs_no_schedule_is_a_process_as_on_heroku(make_plan):
+    plan = make_plan(with_files(Procfile='web: gunicorn hello:app\ncron: python clock.py\n'))
+    assert plan['ok'] and set(plan['processes']) == {'web', 'cron'} and plan['jobs'] == []
 
 
 def test_a_command_whose_words_only_look_like_fields_is_a_process(make_plan):

@@ -317,6 +317,21 @@ def test_only_the_code_differs_when_all_but_the_release_holds(tmp_path, change, 
         assert res['why'] == 'only the code differs from the live release, a (same configuration)'
 
 
+def test_a_scheduled_job_between_its_runs_is_settled_and_its_timer_is_asked(tmp_path):
+    root, env, upstream = settled_host(tmp_path)
+    job, timer = str(tmp_path / 'etc' / 'systemd' / 'pyfleet-shop-cron_x.service'), 'pyfleet-shop-cron_x.timer'
+    open(job, 'w').write('[Service]\nType=oneshot\n')
+    plan = releases._snapshot_plan(os.path.join(root, 'state'), 'a')
+    plan['units']['others'].append(timer)
+    releases.snapshot(params(root, release=root + '/releases/a', files=plan['files'] + [job], plan=plan))
+    p = params(root, action='settled', fingerprint='f1', target='pyfleet-shop.target', upstream_conf=upstream)
+    # the job's unit is inactive between its runs; its timer is what runs
+    ok = releases.settled(p, run=FakeSystemd(dict(RUNNING, **{timer: 'active'})), fetch=lambda *a: (200, 'ok'))
+    assert ok['settled'], ok['why']
+    stopped = releases.settled(p, run=FakeSystemd(RUNNING), fetch=lambda *a: (200, 'ok'))
+    assert not stopped['settled'] and stopped['why'] == 'pyfleet-shop-cron_x.timer is inactive'
+
+
 def test_a_web_instance_that_runs_another_release_is_not_settled(tmp_path):
     root, env, upstream = settled_host(tmp_path)
     os.makedirs(os.path.join(root, 'releases', 'b'))

@@ -371,8 +371,10 @@ class Cutover:
                              % os.path.basename(self.live_release.rstrip('/')))
             self.host.systemctl('stop', inst['unit'])
             self.host.systemctl('disable', inst['unit'])
-            # a rerun of the same deploy checks it again, from its build steps on
-            releases.mark(p['state_dir'], p['release_dir'], 'failed', 'switch')
+            # a rerun of the same deploy checks it again, from its build steps on; the live release itself
+            # (a restart, or config.yml's new environment, that failed) serves on, and stays as it was
+            if p['release_dir'].rstrip('/') != (self.live_release or '').rstrip('/'):
+                releases.mark(p['state_dir'], p['release_dir'], 'failed', 'switch')
             remove(slot)
         except OSError as exc:
             lines.append('pyfleet: putting the live release back failed too: %s' % exc)

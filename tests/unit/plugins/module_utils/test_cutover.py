@@ -159,6 +159,17 @@ def test_a_failing_health_check_never_reaches_nginx_and_leaves_the_live_release_
     assert msg.count('Last status: 500') == 1
 
 
+def test_a_restart_of_the_live_release_that_fails_its_check_leaves_it_serving_and_marked_as_it_was(app):
+    # a restart, or config.yml's new environment: the live release (r1) starts afresh on the other instance
+    (app / 'state/r1.checked').write_text('')
+    host = FakeHost(active={BLUE, TARGET}, enabled={BLUE, TARGET}, healthy=False)
+    res = cutover.run_task(live(app, restart=True), host)
+    assert res['failed'] and 'The live release, r1, kept serving' in res['msg']
+    assert host.units[BLUE][0] == 'active' and host.units[GREEN] == ['inactive', 'disabled']
+    assert (app / 'state/r1.checked').exists() and not (app / 'state/r1.failed').exists()
+    assert os.readlink(str(app / 'current')) == str(app / 'releases/r1')
+
+
 def test_a_failing_nginx_check_puts_the_upstream_back_and_reloads_nothing(app):
     host = FakeHost(active={BLUE}, enabled={BLUE}, nginx_ok=False)
     upstream_before = (app / 'upstream.conf').read_text()

@@ -9,7 +9,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import contract, gunicorn, platforms, rollout as _rollout
+from ansible_collections.pyfleet.deploy.plugins.module_utils import appconfig, contract, gunicorn, platforms, rollout as _rollout
 from ansible_collections.pyfleet.deploy.plugins.module_utils.python_version import python_minor as _python_minor
 
 
@@ -120,10 +120,22 @@ def rollout(hosts, hostvars, max_fail_percentage=0):
     return dict(state, said=_rollout.said(state))
 
 
+def env_file(env, kept=None):
+    """The environment file's lines for ``env`` ({name: value}), with the operator's changes ``kept`` (config.yml's,
+    from config.json: {set, unset}) applied over it (module_utils/appconfig.py)."""
+    try:
+        kept = kept or appconfig.EMPTY
+        if isinstance(kept, str):
+            kept = appconfig.load_text(kept)
+        return appconfig.render(appconfig.apply(env or {}, kept))
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('pyfleet.deploy.env_file: %s' % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {'python_minor': python_minor, 'app_layout': app_layout, 'plan_on_port': plan_on_port,
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
                 'run_line': run_line, 'lb_server': lb_server, 'health_path': health_path, 'site_host': site_host,
-                'rollout': rollout, 'slice_limits': slice_limits}
+                'rollout': rollout, 'slice_limits': slice_limits, 'env_file': env_file}

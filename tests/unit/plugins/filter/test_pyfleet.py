@@ -3,6 +3,7 @@ layout from its name (for the rollback and the release list, which have no sourc
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.pyfleet.deploy.plugins.filter import pyfleet as F
 from ansible_collections.pyfleet.deploy.plugins.filter.pyfleet import (FilterModule, app_layout, health_path, lb_server,
                                                                      python_minor, rollout, site_host, slice_limits)
 from ansible_run import run
@@ -20,7 +21,7 @@ def test_python_minor_refuses_what_is_not_a_version(bad):
 
 
 def test_the_filters_are_registered_and_documented():
-    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server', 'health_path', 'site_host', 'rollout', 'slice_limits'}
+    assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server', 'health_path', 'site_host', 'rollout', 'slice_limits', 'env_file'}
     for name in FilterModule().filters():
         res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.' + name])
         assert res.returncode == 0 and name in res.stdout, res.stderr
@@ -84,3 +85,13 @@ def test_slice_limits_give_the_memory_limit_in_mib_or_percent(limits, mb, pct):
                                     {'cpu_quota': '1.5'}, {'tasks_max': 0}, {'tasks_max': 'many'}, {'tasks_max': ''}])
 def test_slice_limits_name_what_systemd_would_not_read(limits):
     assert slice_limits(limits)['error'].startswith("pyfleet: the app's limits are not systemd's")
+
+
+def test_env_file_writes_the_environment_with_what_config_yml_kept_applied():
+    env = {'A': 'inventory', 'DEBUG': True, 'Q': 'say "hi"'}
+    assert F.env_file(env) == 'A="inventory"\nDEBUG="true"\nQ="say \\"hi\\""\n'
+    kept = '{"set": {"A": "operator"}, "unset": ["DEBUG"]}'
+    assert F.env_file(env, kept) == F.env_file(env, {'set': {'A': 'operator'}, 'unset': ['DEBUG']}) == \
+        'A="operator"\nQ="say \\"hi\\""\n'
+    with pytest.raises(AnsibleFilterError, match='config.json is not'):
+        F.env_file(env, '[1, 2]')

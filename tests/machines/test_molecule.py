@@ -12,6 +12,7 @@ compiling it again beside it.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -103,12 +104,19 @@ class Runner:
             if scenario is None:
                 return
             t0 = time.time()
+            # in a session of its own: a scenario that times out is ended with everything it started (its
+            # ansible-playbook runs, a load client), which would otherwise go on loading the next scenarios' beds
+            proc = None
             try:
-                res = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'molecule'), 'test', '-s', scenario],
-                                     cwd=ROOT, env=bed_env(index), capture_output=True, text=True, timeout=TIMEOUT)
-                outcome = (res.returncode, res.stdout + res.stderr)
-            except subprocess.TimeoutExpired as exc:
-                outcome = (None, 'timed out after %d s\n%s' % (TIMEOUT, (exc.stdout or b'')[-12000:]))
+                proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'molecule'), 'test', '-s', scenario],
+                                        cwd=ROOT, env=bed_env(index), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, start_new_session=True)
+                out, err = proc.communicate(timeout=TIMEOUT)
+                outcome = (proc.returncode, out + err)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                outcome = (None, 'timed out after %d s\n%s' % (TIMEOUT, (out + err)[-12000:]))
             except Exception as exc:  # a runner failure is this scenario's failure, never a hang
                 outcome = (None, 'runner: %r' % exc)
             if BEDS > 1:  # molecule destroys its machines; this makes sure no bed is left behind

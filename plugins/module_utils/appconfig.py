@@ -61,7 +61,7 @@ def load(path):
         with open(path) as fh:
             return load_text(fh.read(), path)
     except FileNotFoundError:
-        return {'set': {}, 'unset': []}
+        return load_text('')
 
 
 def load_text(text, path='config.json'):
@@ -143,7 +143,7 @@ def run_task(p, check_mode=False):
         return dict(failed=True, msg='pyfleet: %s: %s; deploy the app again to write it anew.' % (env_file, exc))
     changed = False
     if p['action'] == 'change':
-        new = apply(env, {'set': p['set'], 'unset': p['unset']})
+        new = apply(env, change(EMPTY, p['set'], p['unset']))     # (values as the file holds them)
         if new != env:
             header = ''.join(line + '\n' for line in text.splitlines() if line.lstrip().startswith('#'))
             changed = True

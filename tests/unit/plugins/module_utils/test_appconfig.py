@@ -95,3 +95,10 @@ def test_a_name_an_environment_cannot_hold_is_refused(tmp_path, set_, unset, sai
 def test_an_app_with_no_environment_file_is_refused(tmp_path):
     res = appconfig.run_task(dict(action='show', env_dir=str(tmp_path / 'nothing'), set={}, unset=[]))
     assert res['failed'] and 'no app named nothing is deployed here' in res['msg'] and '-e app_name=NAME' in res['msg']
+
+
+def test_a_value_set_again_as_the_file_holds_it_changes_nothing(tmp_path):
+    p = make(tmp_path, env='DEBUG="true"\nN="3"\n')
+    assert appconfig.run_task(dict(p, action='change', set={'DEBUG': True, 'N': 3}))['changed'] is False
+    assert appconfig.run_task(dict(p, action='change', set={'N': 4}))['changed'] is True
+    assert appconfig.parse(open(os.path.join(p['env_dir'], 'env')).read()) == {'DEBUG': 'true', 'N': '4'}

@@ -528,8 +528,10 @@ def _alive(pid):
 
 
 def _mirror_pids(cfg):
-    """Mirror servers bound to this test bed's bridge address (found even when the state file is lost)."""
+    """The servers of this test bed (the CPython mirror, bound to its bridge address, and the ACME test
+    server, run from its state dir), found even when the state file is lost."""
     gateway = str(next(ipaddress.ip_network(cfg.subnet).hosts()))
+    acme = os.path.join(cfg.state_dir, 'acme') + '/'
     out = []
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
@@ -540,6 +542,9 @@ def _mirror_pids(cfg):
         except OSError:
             continue
         if any(a.endswith('cpython_mirror.py') for a in argv) and 'serve' in argv and gateway in argv:
+            out.append(int(pid))
+        elif argv and os.path.basename(argv[0]) in ('pebble', 'pebble-challtestsrv') and \
+                (any(a.startswith(acme) for a in argv) or any(a.startswith(gateway + ':') for a in argv)):
             out.append(int(pid))
     return out
 
@@ -608,6 +613,74 @@ def start_mirror(cfg, directory, bind, port):
             'definitions': os.path.join(directory, 'definitions')}
 
 
+# ------------------------------------------------------------------ an ACME server: Let's Encrypt's pebble
+# pebble (Debian's package) on the bridge address, resolving every name through pebble-challtestsrv, which
+# answers with the first machine's address (the management API on ACME_PORTS['dns_management'] sets others).
+# pebble ships no certificate for its own listener: the bed makes a CA for it, which the machines trust.
+ACME_PORTS = {'directory': 14000, 'management': 15000, 'dns': 8053, 'dns_management': 8055}
+
+
+def acme_ca(cfg, gateway):
+    """A CA of the bed's own and pebble's listener certificate (for the gateway's address), made before
+    the machines so they trust it; returns the CA's path."""
+    d = os.path.join(cfg.state_dir, 'acme')
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    ca, ca_key = os.path.join(d, 'pyfleet-testbed-acme-ca.crt'), os.path.join(d, 'ca.key')
+    key, csr, cert = (os.path.join(d, n) for n in ('listener.key', 'listener.csr', 'listener.crt'))
+    ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+    run(['openssl', 'req', '-x509'] + ec + ['-keyout', ca_key, '-out', ca, '-days', '7',
+                                            '-subj', '/CN=pyfleet test bed ACME CA (%s)' % cfg.bridge])
+    run(['openssl', 'req'] + ec + ['-keyout', key, '-out', csr, '-subj', '/CN=%s' % gateway])
+    ext = os.path.join(d, 'listener.ext')
+    with open(ext, 'w') as fh:
+        fh.write('subjectAltName=IP:%s\n' % gateway)
+    run(['openssl', 'x509', '-req', '-in', csr, '-CA', ca, '-CAkey', ca_key, '-CAcreateserial', '-days', '7',
+         '-out', cert, '-extfile', ext])
+    return ca
+
+
+def start_acme(cfg, gateway, address):
+    """pebble and pebble-challtestsrv on the bridge address; every name resolves to ``address``."""
+    for tool in ('pebble', 'pebble-challtestsrv'):
+        if shutil.which(tool) is None:
+            raise TestbedError('--acme needs %s; install it with: apt-get install -y pebble' % tool)
+    d = os.path.join(cfg.state_dir, 'acme')
+    conf = os.path.join(d, 'pebble.json')
+    with open(conf, 'w') as fh:
+        json.dump({'pebble': {
+            'listenAddress': '%s:%d' % (gateway, ACME_PORTS['directory']),
+            'managementListenAddress': '%s:%d' % (gateway, ACME_PORTS['management']),
+            'certificate': os.path.join(d, 'listener.crt'), 'privateKey': os.path.join(d, 'listener.key'),
+            # the challenges are asked for where a real CA asks: ports 80 and 443
+            'httpPort': 80, 'tlsPort': 443, 'ocspResponderURL': '', 'externalAccountBindingRequired': False}}, fh)
+    # no random sleeps or rejected nonces, and every order validated afresh (no reused authorizations)
+    env = dict(os.environ, PEBBLE_VA_NOSLEEP='1', PEBBLE_WFE_NONCEREJECT='0', PEBBLE_AUTHZREUSE='0')
+    dns = '%s:%d' % (gateway, ACME_PORTS['dns'])
+    procs = []
+    for argv in (['pebble-challtestsrv', '-defaultIPv4', address, '-defaultIPv6', '', '-dns01', dns,
+                  '-http01', '', '-https01', '', '-tlsalpn01', '',
+                  '-management', '%s:%d' % (gateway, ACME_PORTS['dns_management'])],
+                 ['pebble', '-config', conf, '-dnsserver', dns]):
+        logf = open(os.path.join(d, argv[0] + '.log'), 'ab')
+        procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                      env=env, start_new_session=True))
+        logf.close()
+    deadline = time.time() + 15
+    for port in (ACME_PORTS['dns_management'], ACME_PORTS['directory']):
+        while True:
+            try:
+                with socket.create_connection((gateway, port), timeout=0.5):
+                    break
+            except OSError:
+                if any(p.poll() is not None for p in procs) or time.time() > deadline:
+                    raise TestbedError('the ACME test server did not start; see %s' % d)
+                time.sleep(0.1)
+    return {'pids': [p.pid for p in procs], 'ca': os.path.join(d, 'pyfleet-testbed-acme-ca.crt'),
+            'directory': 'https://%s:%d/dir' % (gateway, ACME_PORTS['directory']),
+            'roots': 'https://%s:%d/roots/0' % (gateway, ACME_PORTS['management']),
+            'dns_management': 'http://%s:%d' % (gateway, ACME_PORTS['dns_management'])}
+
+
 def pyenv_archive(cfg, root):
     """A tarball of the controller's pyenv checkout at its HEAD, cached by commit."""
     root = os.path.abspath(root)
@@ -631,6 +704,12 @@ def deploy_vars(cfg, state):
     if state.get('pyenv_archive'):
         out.update(pyenv_install_method='archive', pyenv_archive_src=state['pyenv_archive']['path'],
                    pyenv_artifacts_dir=os.path.join(os.path.dirname(cfg.cache_dir), 'artifacts'))
+    acme = state.get('acme')
+    if acme:
+        # the ACME directory for pyfleet, and for tests: pebble's issuing root, its DNS's management API
+        # (every name resolves to the first machine unless set there) and the CA of pebble's listener
+        out.update(pyfleet_acme_directory=acme['directory'], testbed_acme_roots=acme['roots'],
+                   testbed_acme_dns_management=acme['dns_management'], testbed_acme_ca=acme['ca'])
     return out
 
 
@@ -688,6 +767,12 @@ def cmd_up(cfg, args):
     try:
         gateway = setup_network(cfg, state)
         state['gateway'] = gateway
+        if args.acme:   # the machines trust the ACME test server's listener
+            ca = acme_ca(cfg, gateway)
+            bundle = os.path.join(cfg.state_dir, 'acme', 'ca-certificates.crt')
+            with open(bundle, 'w') as out, open(ca_bundle) as base, open(ca) as extra:
+                out.write(base.read().rstrip('\n') + '\n' + extra.read())
+            ca_bundle, ca_local = bundle, list(ca_local) + [ca]
         hosts = list(net.hosts())
         names = ['%s%d' % (cfg.prefix, i + 1) for i in range(args.count)]
         state['machines'] = [{'name': n, 'ip': str(hosts[9 + i]), 'dir': os.path.join(cfg.state_dir, 'machines', n)}
@@ -707,6 +792,9 @@ def cmd_up(cfg, args):
             save_state(cfg, state)
         if args.pyenv_root:
             state['pyenv_archive'] = pyenv_archive(cfg, args.pyenv_root)
+            save_state(cfg, state)
+        if args.acme:
+            state['acme'] = start_acme(cfg, gateway, machines[0]['ip'])
             save_state(cfg, state)
     except BaseException:
         if getattr(args, 'keep_on_failure', False):
@@ -777,6 +865,7 @@ def down(cfg, purge_cache=False):
     shutil.rmtree(os.path.join(cfg.state_dir, 'machines'), ignore_errors=True)
     remove_cgroups(cfg)
     teardown_network(cfg, state)
+    shutil.rmtree(os.path.join(cfg.state_dir, 'acme'), ignore_errors=True)
     for f in (cfg.state_file, cfg.inventory_file, os.path.join(cfg.state_dir, 'mirror.log')):
         if os.path.exists(f):
             os.unlink(f)
@@ -849,6 +938,8 @@ def parser():
     up.add_argument('--mirror-dir', help='serve this CPython mirror (testbed/cpython_mirror.py) to the machines')
     up.add_argument('--mirror-port', type=int, default=8181)
     up.add_argument('--pyenv-root', help="ship this pyenv checkout to the machines (as pyenv_archive_src)")
+    up.add_argument('--acme', action='store_true',
+                    help="run an ACME server (Debian's pebble) for the machines, which trust it")
     up.add_argument('--keep-on-failure', action='store_true', help='leave a failed boot up for inspection')
     up.set_defaults(func=cmd_up)
     dn = sub.add_parser('down', help='remove everything')

@@ -14,6 +14,8 @@ def run(argument_spec, run_task, supports_check_mode=True, pass_check_mode=False
     """Run ``run_task(params)`` (and ``check_mode=`` when ``pass_check_mode``) as a module, and exit with it."""
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=supports_check_mode)
     result = run_task(module.params, check_mode=module.check_mode) if pass_check_mode else run_task(module.params)
+    for warning in result.pop('warnings', []):   # said once, by Ansible, as a warning
+        module.warn(warning)
     if result.get('failed'):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -30,12 +30,13 @@ def app_layout(name, apps_root='/srv', config_root='/etc/pyfleet', src=''):
     return contract.layout(name, apps_root, config_root)
 
 
-def plan_on_port(plan, port, gunicorn=None, jobs=True):
+def plan_on_port(plan, port, gunicorn=None, jobs=True, scale=None):
     """The plan with its web instances on ``port`` and the next one (the pair a host gave the app) and as
-    ``gunicorn``'s answer on the host settles them, and without its scheduled jobs on a host that does not run them
-    (``jobs`` false); the plan as it is for 0, no answer and jobs, or when it has no web process."""
+    ``gunicorn``'s answer on the host settles them, without its scheduled jobs on a host that does not run them
+    (``jobs`` false), and with the process counts scale.yml kept on the host (``scale``); the plan as it is for 0,
+    no answer, jobs and no scale, or when it has no web process."""
     try:
-        return contract.on_port(plan, int(port or 0), gunicorn or None, bool(jobs))
+        return contract.on_port(plan, int(port or 0), gunicorn or None, bool(jobs), scale or None)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('pyfleet.deploy.plan_on_port: %s' % exc)
 
@@ -120,6 +121,32 @@ def rollout(hosts, hostvars, max_fail_percentage=0):
     return dict(state, said=_rollout.said(state))
 
 
+def scale_units(units, unit_prefix, scale):
+    """The app's units (a plan's, or a snapshot's) with each process of ``scale`` ({process: count}) run as that
+    many instances, as the plan makes them for those counts (module_utils/contract.py)."""
+    try:
+        return contract.scaled(units, unit_prefix, scale or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('pyfleet.deploy.scale_units: %s' % exc)
+
+
+def process_counts(units, unit_prefix):
+    """How many instances of each process but web the app's units run ({process: count})."""
+    try:
+        return contract.counts(units, unit_prefix)
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError('pyfleet.deploy.process_counts: %s' % exc)
+
+
+def kept_scale(kept):
+    """The process counts scale.yml kept on the host ({process: count}), from config.json's text
+    (module_utils/appconfig.py); {} for none."""
+    try:
+        return appconfig.load_text(kept or '')['scale']
+    except ValueError as exc:
+        raise AnsibleFilterError('pyfleet.deploy.kept_scale: %s' % exc)
+
+
 def env_file(env, kept=None):
     """The environment file's lines for ``env`` ({name: value}), with the operator's changes ``kept`` (config.yml's,
     from config.json: {set, unset}) applied over it (module_utils/appconfig.py)."""
@@ -138,4 +165,5 @@ class FilterModule(object):
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
                 'run_line': run_line, 'lb_server': lb_server, 'health_path': health_path, 'site_host': site_host,
-                'rollout': rollout, 'slice_limits': slice_limits, 'env_file': env_file}
+                'rollout': rollout, 'slice_limits': slice_limits, 'env_file': env_file, 'kept_scale': kept_scale,
+                'scale_units': scale_units, 'process_counts': process_counts}

@@ -25,7 +25,7 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils.releases import wri
 
 NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _LINE_RE = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"$')
-EMPTY = {'set': {}, 'unset': []}
+EMPTY = {'set': {}, 'unset': [], 'scale': {}}
 
 
 def value_text(value):
@@ -71,15 +71,30 @@ def load_text(text, path='config.json'):
     except ValueError:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get('set', {}), dict) \
-            or not isinstance(data.get('unset', []), list):
-        raise ValueError('%s is not {"set": {...}, "unset": [...]}' % path)
+            or not isinstance(data.get('unset', []), list) or not isinstance(data.get('scale', {}), dict) \
+            or bad_counts(data.get('scale', {})):
+        raise ValueError('%s is not {"set": {...}, "unset": [...], "scale": {...}}' % path)
     return {'set': {str(k): value_text(v) for k, v in data.get('set', {}).items()},
-            'unset': sorted(str(n) for n in data.get('unset', []))}
+            'unset': sorted(str(n) for n in data.get('unset', [])),
+            'scale': {str(k): int(v) for k, v in data.get('scale', {}).items()}}
 
 
-def change(kept, set_=None, unset=()):
+def bad_counts(scale):
+    """The process names of ``scale`` ({process: count}) whose count is not a whole number from 0 to 100."""
+    return sorted(str(k) for k, v in scale.items()
+                  if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100))
+
+
+def change(kept, set_=None, unset=(), scale=None):
     """The operator's changes after ``set_`` ({name: value}) and ``unset`` (names): a name set is no longer unset,
-    a name unset is no longer set. ``kept`` is left as it is."""
+    a name unset is no longer set; and after ``scale`` ({process: count}, None: the inventory's count again).
+    ``kept`` is left as it is."""
+    counts = dict(kept.get('scale') or {})
+    for proc, count in (scale or {}).items():
+        if count is None:
+            counts.pop(proc, None)
+        else:
+            counts[proc] = int(count)
     out = {'set': dict(kept.get('set') or {}), 'unset': set(kept.get('unset') or ())}
     for name, value in (set_ or {}).items():
         out['set'][name] = value_text(value)
@@ -87,7 +102,7 @@ def change(kept, set_=None, unset=()):
     for name in unset or ():
         out['set'].pop(name, None)
         out['unset'].add(name)
-    return {'set': out['set'], 'unset': sorted(out['unset'])}
+    return {'set': out['set'], 'unset': sorted(out['unset']), 'scale': counts}
 
 
 def apply(env, kept):
@@ -104,8 +119,10 @@ def bad_names(names):
 
 def dump(kept):
     """The operator's changes as config.json holds them."""
-    return json.dumps({'set': dict(sorted(kept['set'].items())), 'unset': sorted(kept['unset'])}, indent=2,
-                      sort_keys=True) + '\n'
+    data = {'set': dict(sorted(kept['set'].items())), 'unset': sorted(kept['unset'])}
+    if kept.get('scale'):      # (a file without counts is as it always was)
+        data['scale'] = dict(sorted(kept['scale'].items()))
+    return json.dumps(data, indent=2, sort_keys=True) + '\n'
 
 
 # --------------------------------------------------------------------------
@@ -116,6 +133,8 @@ ARGUMENT_SPEC = dict(
     env_dir=dict(type='path', required=True),
     set=dict(type='dict', default={}, no_log=True),
     unset=dict(type='list', elements='str', default=[]),
+    # keep: process counts (playbooks/scale.yml's; null: the inventory's count again)
+    scale=dict(type='dict', default={}),
 )
 
 
@@ -151,12 +170,16 @@ def run_task(p, check_mode=False):
                 write(env_file, header + render(new), 0o600)
             env = new
     elif p['action'] == 'keep':
-        new = change(kept, p['set'], p['unset'])
+        bad = bad_counts(p['scale'])
+        if bad:
+            return dict(failed=True, msg='pyfleet: the count of %s is not a whole number from 0 to 100.' % ', '.join(bad))
+        new = change(kept, p['set'], p['unset'], p['scale'])
         if new != kept:
             changed = True
             if not check_mode:
                 write(kept_file, dump(new), 0o600)
             kept = new
     return dict(changed=changed, names=sorted(env), operator_set=sorted(kept['set']), operator_unset=kept['unset'],
+                operator_scale=kept['scale'],
                 lines=[name + (' (set by config.yml)' if name in kept['set'] else '') for name in sorted(env)]
                 + ['%s (unset by config.yml)' % name for name in kept['unset'] if name not in env])

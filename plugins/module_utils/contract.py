@@ -246,11 +246,49 @@ def _plain(value):
     return copy.deepcopy(value)
 
 
-def on_port(plan, port, answer=None, jobs=True):
+def process_instances(unit, proc, count):
+    """The units of ``count`` instances of the process ``proc`` (``unit`` is the app's prefix, pyfleet-<app>)."""
+    return ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(count) + 1)]
+
+
+def scaled(units, unit, scale):
+    """The app's ``units`` with each process that ``scale`` names ({process: count}, playbooks/scale.yml's, kept
+    in config.json) run as that many instances (0: none); a name the app has no process of, and web (one
+    instance a host, blue/green), change nothing. The same units, in the same order, as the plan makes for
+    those counts."""
+    procs = [t[len(unit) + 1:-len('@.service')] for t in units['templates']
+             if t.startswith(unit + '-') and t.endswith('@.service')]
+    others = []
+    for proc in procs:
+        if proc == 'web':
+            continue
+        if proc in (scale or {}):
+            others += process_instances(unit, proc, scale[proc])
+        else:
+            others += [u for u in units['others'] if u.startswith('%s-%s@' % (unit, proc))]
+    others += list(units.get('jobs') or [])
+    return dict(units, instances=list(units.get('web') or []) + others, others=others)
+
+
+def counts(units, unit):
+    """How many instances of each process but web the app's ``units`` run ({process: count}, 0 included)."""
+    procs = [t[len(unit) + 1:-len('@.service')] for t in units['templates']
+             if t.startswith(unit + '-') and t.endswith('@.service')]
+    return {proc: len([u for u in units['others'] if u.startswith('%s-%s@' % (unit, proc))])
+            for proc in procs if proc != 'web'}
+
+
+def on_port(plan, port, answer=None, jobs=True, scale=None):
     """The plan as one host runs it: its web instances on ``port`` and the next one (the pair a host gave the app,
     pyfleet.deploy.app_ports) and, for a gunicorn app, as gunicorn's ``answer`` on the host settles them
     (module_utils/gunicorn.py: a loopback port for reuse_port, the app's own timeouts); without its scheduled jobs
-    (``jobs`` false) on every host but the one that runs them. The plan itself when nothing changes."""
+    (``jobs`` false) on every host but the one that runs them; with the process counts playbooks/scale.yml kept
+    on the host (``scale``). The plan itself when nothing changes."""
+    if scale:
+        new = scaled(plan['units'], plan['layout']['unit_prefix'], scale)
+        if new != plan['units']:
+            plan = _plain(plan)
+            plan['units'] = new
     if not jobs and plan.get('jobs'):
         plan = _plain(plan)
         timers = plan['units']['jobs']
@@ -388,7 +426,7 @@ def derive(plan, p, env, findings):
     others = []
     for proc in plan['processes']:
         if proc != 'web':
-            others += ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(counts.get(proc, 1)) + 1)]
+            others += process_instances(unit, proc, counts.get(proc, 1))
     # each scheduled job: a timer (wanted by the app's target, restarted with the other processes) and the
     # service it starts, on the one host that runs the jobs (on_port)
     timers = ['%s-%s.timer' % (unit, job['name']) for job in plan.get('jobs') or []]

@@ -428,7 +428,17 @@ def settled(p, run=subprocess.run, fetch=health.fetch):
     if same:
         return dict(out, settled=True)
     return dict(out, code_only=True, answers=str(plan.get('answers') or ''), site=plan.get('site') or {},
+                scale=_kept_scale(os.path.join(snap, 'config.json')),
                 why='only the code differs from the live release, %s (same configuration)' % live)
+
+
+def _kept_scale(path):
+    """The process counts scale.yml kept (config.json, as the snapshot holds it): the code path runs as many."""
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import appconfig   # (it writes through this file)
+    try:
+        return appconfig.load(path)['scale']
+    except ValueError:
+        return {}
 
 
 def run_task(p, check_mode=False):

@@ -28,10 +28,11 @@ def test_a_line_of_another_form_is_named():
 
 CHANGES = [
     # kept, set, unset, kept after
-    (appconfig.EMPTY, {'A': 1}, [], {'set': {'A': '1'}, 'unset': []}),
-    ({'set': {'A': '1'}, 'unset': []}, {}, ['A'], {'set': {}, 'unset': ['A']}),
-    ({'set': {}, 'unset': ['A']}, {'A': 'back'}, [], {'set': {'A': 'back'}, 'unset': []}),
-    ({'set': {'A': '1'}, 'unset': ['Z']}, {'B': True}, ['C'], {'set': {'A': '1', 'B': 'true'}, 'unset': ['C', 'Z']}),
+    (appconfig.EMPTY, {'A': 1}, [], {'set': {'A': '1'}, 'unset': [], 'scale': {}}),
+    ({'set': {'A': '1'}, 'unset': []}, {}, ['A'], {'set': {}, 'unset': ['A'], 'scale': {}}),
+    ({'set': {}, 'unset': ['A']}, {'A': 'back'}, [], {'set': {'A': 'back'}, 'unset': [], 'scale': {}}),
+    ({'set': {'A': '1'}, 'unset': ['Z'], 'scale': {'worker': 2}}, {'B': True}, ['C'],
+     {'set': {'A': '1', 'B': 'true'}, 'unset': ['C', 'Z'], 'scale': {'worker': 2}}),
 ]
 
 
@@ -53,7 +54,7 @@ def make(tmp_path, env='A="1"\nB="2"\n', kept=None):
     (d / 'env').write_text('# Ansible managed\n# The environment of every shop process\n' + env)
     if kept is not None:
         (d / 'config.json').write_text(json.dumps(kept))
-    return dict(action='show', env_dir=str(d), set={}, unset=[])
+    return dict(action='show', env_dir=str(d), set={}, unset=[], scale={})
 
 
 def test_show_names_every_name_and_what_config_yml_did_never_a_value(tmp_path):
@@ -77,7 +78,7 @@ def test_change_rewrites_the_environment_and_keep_keeps_it_for_later_deploys(tmp
     assert appconfig.parse(text) == {'B': '2', 'C': 'new "one"'} and oct(os.stat(env_file).st_mode & 0o777) == '0o600'
     assert appconfig.run_task(dict(p, action='change'))['changed'] is False
     res = appconfig.run_task(dict(p, action='keep'))
-    assert res['changed'] and appconfig.load(kept_file) == {'set': {'C': 'new "one"'}, 'unset': ['A']}
+    assert res['changed'] and appconfig.load(kept_file) == {'set': {'C': 'new "one"'}, 'unset': ['A'], 'scale': {}}
     assert oct(os.stat(kept_file).st_mode & 0o777) == '0o600'
     assert appconfig.run_task(dict(p, action='keep'))['changed'] is False
 
@@ -102,3 +103,26 @@ def test_a_value_set_again_as_the_file_holds_it_changes_nothing(tmp_path):
     assert appconfig.run_task(dict(p, action='change', set={'DEBUG': True, 'N': 3}))['changed'] is False
     assert appconfig.run_task(dict(p, action='change', set={'N': 4}))['changed'] is True
     assert appconfig.parse(open(os.path.join(p['env_dir'], 'env')).read()) == {'DEBUG': 'true', 'N': '4'}
+
+
+def test_scale_yml_counts_are_kept_beside_the_environment_and_a_null_drops_one(tmp_path):
+    p = make(tmp_path, kept={'set': {'B': '3'}, 'unset': []})
+    kept_file = os.path.join(p['env_dir'], 'config.json')
+    before = open(kept_file).read()
+    res = appconfig.run_task(dict(p, action='keep', scale={'worker': 3, 'clock': 0}))
+    assert res['changed'] and res['operator_scale'] == {'clock': 0, 'worker': 3}
+    assert appconfig.load(kept_file) == {'set': {'B': '3'}, 'unset': [], 'scale': {'clock': 0, 'worker': 3}}
+    assert appconfig.run_task(dict(p, action='keep', scale={'worker': 3}))['changed'] is False
+    res = appconfig.run_task(dict(p, action='keep', scale={'worker': None, 'clock': None}))
+    assert res['changed'] and res['operator_scale'] == {}
+    # without counts the file is as config.yml alone writes it
+    assert appconfig.dump(appconfig.load(kept_file)) == appconfig.dump(appconfig.load_text(before))
+    assert '"scale"' not in open(kept_file).read()
+
+
+@pytest.mark.parametrize('scale', [{'worker': -1}, {'worker': 'many'}, {'worker': True}, {'worker': 101}])
+def test_a_count_must_be_a_whole_number(tmp_path, scale):
+    res = appconfig.run_task(dict(make(tmp_path), action='keep', scale=scale))
+    assert res['failed'] and 'worker' in res['msg']
+    with pytest.raises(ValueError):
+        appconfig.load_text(json.dumps({'set': {}, 'unset': [], 'scale': scale}))

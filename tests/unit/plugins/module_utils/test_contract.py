@@ -208,6 +208,27 @@ def test_scheduled_jobs_are_a_timer_and_a_service_each_on_the_host_that_runs_the
     assert len(plan['jobs']) == 2 and contract.on_port(plan, 8100, None, jobs=True) is plan
 
 
+def test_scale_yml_counts_give_the_units_the_plan_gives_for_those_counts(rules, tmp_path):
+    files = dict(FLASK, Procfile='web: gunicorn wsgi:application\nworker: python w.py\nclock: python c.py\n'
+                                 'cron_mail: */5 * * * * python mail.py\n')
+    plan = plan_of(rules, write_tree(tmp_path / 'shop', files), web_port=8100)
+    counted = plan_of(rules, write_tree(tmp_path / 'x' / 'shop', files), web_port=8100,
+                      process_counts={'worker': 3, 'clock': 0})
+    scaled = contract.on_port(plan, 8100, None, scale={'worker': 3, 'clock': 0, 'web': 5, 'gone': 2})
+    assert scaled['units'] == counted['units']
+    assert scaled['units']['others'] == ['pyfleet-shop-worker@1.service', 'pyfleet-shop-worker@2.service',
+                                         'pyfleet-shop-worker@3.service', 'pyfleet-shop-cron_mail.timer']
+    assert scaled['units']['instances'][:2] == ['pyfleet-shop-web@8100.service', 'pyfleet-shop-web@8101.service']
+    # back up from none, on another host's ports, and no scale is the plan itself
+    again = contract.on_port(scaled, 8200, None, scale={'clock': 1})
+    assert 'pyfleet-shop-clock@1.service' in again['units']['others']
+    assert again['units']['others'].index('pyfleet-shop-clock@1.service') == 3
+    assert contract.counts(scaled['units'], 'pyfleet-shop') == {'worker': 3, 'clock': 0}
+    assert contract.counts(again['units'], 'pyfleet-shop') == {'worker': 3, 'clock': 1}
+    assert contract.on_port(plan, 8100, None, scale={}) is plan
+    assert contract.on_port(plan, 8100, None, scale={'worker': 1}) is plan
+
+
 def test_a_missing_source_is_one_error_not_two(rules, tmp_path):
     plan = plan_of(rules, str(tmp_path / 'missing'))
     assert codes(plan, 'error') == ['src-missing'] and contract.check_schema(plan) == []

@@ -602,7 +602,15 @@ def run_task(p):
                                                        w['code'], w['message'], w['fix'])
                             for w in plan['warnings']])
     if plan['errors'] and p['fail_on_error']:
-        # the findings, once, in the message: not the plan (a hundred lines), nor the warnings again
-        return dict(changed=False, failed=True, msg='The app at %s cannot be deployed (%d error(s)):\n%s'
-                    % (p['src'], len(plan['errors']), report))
+        return failure(p['src'], plan)
     return result
+
+
+def failure(src, plan):
+    """The failed task's result: the findings as data (each error's and warning's code, file, line, message and
+    fix), said once there - the message is one line that points at them, and neither the plan (a hundred lines)
+    nor a text copy of the findings goes with them. AWX and ansible-runner read them from the task's event."""
+    return dict(changed=False, failed=True,
+                msg='The app at %s cannot be deployed (%d error(s)); findings holds each with its code, file, line, '
+                    'message and fix.' % (src, len(plan['errors'])),
+                findings=dict(errors=plan['errors'], warnings=plan['warnings']))

@@ -271,8 +271,23 @@ plan:
       type: list
 report:
   description: All findings as text, errors first.
-  returned: always
+  returned: success
   type: str
+findings:
+  description:
+    - The findings of an app that cannot be deployed, as data - the failed task's result holds them, and no text
+      copy of them. AWX and ansible-runner read them from the task's event.
+  returned: failure
+  type: dict
+  contains:
+    errors:
+      description: Each error, with code, severity, file, line, message and fix.
+      type: list
+      elements: dict
+    warnings:
+      description: Each warning, in the same form.
+      type: list
+      elements: dict
 notes:
   description: The notes alone, as text (the warnings are said as the task's warnings).
   returned: success

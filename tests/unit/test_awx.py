@@ -70,3 +70,34 @@ def test_galaxy_yml_has_no_placeholder_and_its_license_ships():
         licence = fh.read()
     assert 'GNU GENERAL PUBLIC LICENSE' in licence and 'Version 3, 29 June 2007' in licence
     assert 'LICENSE' not in galaxy['build_ignore']
+
+
+def test_a_failed_plan_reaches_ansible_runner_as_data(tmp_path):
+    """As AWX runs a job: ansible-runner, a private data dir, the project's deploy.yml, an app that cannot be
+    deployed. The plan fails on the controller before any host is reached (the inventory's host does not exist),
+    and the failed task's event carries each finding's code, file, line and fix; the job's stdout says each once."""
+    import ansible_runner
+    data_dir = tmp_path / 'runner'
+    (data_dir / 'env').mkdir(parents=True)
+    (data_dir / 'env' / 'envvars').write_text(json.dumps(dict(
+        ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))))
+    inventory = tmp_path / 'inventory.yml'
+    # (TEST-NET-1: nothing answers there, and nothing should be asked)
+    inventory.write_text('all:\n  hosts:\n    web-1: {ansible_host: 192.0.2.1}\n')
+    job = ansible_runner.run(private_data_dir=str(data_dir), project_dir=ROOT, playbook=os.path.join(ROOT, 'deploy.yml'),
+                             inventory=str(inventory), ident='bad', quiet=True,
+                             extravars={'pyfleet_src': os.path.join(ROOT, 'tests', 'fixtures', 'bad-app')})
+    stdout = (data_dir / 'artifacts' / 'bad' / 'stdout').read_text()
+    assert job.status == 'failed' and job.rc != 0, stdout[-3000:]
+    failed = [e['event_data'] for e in job.events if e.get('event') == 'runner_on_failed']
+    assert len(failed) == 1, stdout[-3000:]
+    findings = failed[0]['res']['findings']
+    errors = {e['code']: e for e in findings['errors']}
+    assert set(errors) == {'requirements-invalid-line', 'procfile-duplicate', 'procfile-empty-command'}, findings
+    assert errors['procfile-duplicate']['file'] == 'Procfile' and errors['procfile-duplicate']['line'] == 2
+    assert all(e['fix'] for e in findings['errors'])
+    assert [w['code'] for w in findings['warnings']].count('gunicorn-not-required') == 1
+    for text in ("Process 'web' is declared on line 1 and again on line 2.", 'Keep one "web:" line.'):
+        assert stdout.count(text) == 1, (text, stdout[-4000:])
+    assert not [e for e in job.events if e.get('event') == 'runner_on_unreachable']

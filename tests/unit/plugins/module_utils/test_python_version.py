@@ -340,14 +340,17 @@ def test_a_pinned_older_patch_is_compared_with_what_can_be_installed(make_plan):
     assert '3.13.5 is the newest 3.13 that can be installed' in d['message']
 
 
-def test_a_failed_plan_prints_its_findings_once_and_not_the_plan(rules, tmp_path):
+def test_a_failed_plan_carries_its_findings_as_data_and_not_the_plan(rules, tmp_path):
     from helpers import task_params, write_tree
     app = write_tree(tmp_path / 'app', {'requirements.txt': 'flask==\n', 'wsgi.py': FLASK_WSGI,
                                         'runtime.txt': 'python-3.11.2\n', '.python-version': '3.12\n'})
     result = rules.run_task(task_params(rules, src=app, fail_on_error=True))
-    assert set(result) == {'changed', 'failed', 'msg'} and result['failed']
-    assert result['msg'].count('[requirements-invalid-line]') == 1
-    assert result['msg'].count('[python-version-conflict]') == 1
+    assert set(result) == {'changed', 'failed', 'msg', 'findings'} and result['failed']
+    assert '\n' not in result['msg'] and 'cannot be deployed (2 error(s))' in result['msg']
+    errors = {e['code']: e for e in result['findings']['errors']}
+    assert set(errors) == {'requirements-invalid-line', 'python-version-conflict'}
+    assert errors['requirements-invalid-line']['file'] == 'requirements.txt' and errors['requirements-invalid-line']['line'] == 1
+    assert all(set(e) == {'code', 'severity', 'file', 'line', 'message', 'fix'} and e['fix'] for e in errors.values())
 
 
 @pytest.mark.parametrize('name, text, fix', [

@@ -50,7 +50,7 @@ def seconds(duration):
 def steps(out):
     """Per host (each batch is one host): the seconds of its interpreter step (the pyenv role and the store's
     tasks it calls) and of its virtualenv step (app_venv and the store's tasks it calls), and the summary."""
-    per_host, summary = {}, []
+    per_host, summary, tasks = {}, [], {}
     # the JSON document, after what the run printed itself (the build steps' lines, the polls)
     data = json.JSONDecoder().raw_decode(out[out.index('{\n    "custom_stats"') if '{\n    "custom_stats"' in out
                                              else out.index('{\n'):])[0]
@@ -68,9 +68,10 @@ def steps(out):
                 summary = task['hosts']['localhost'].get('msg', [])
             if role:
                 for host in task['hosts']:
-                    per_host.setdefault(host, {'interpreter': 0.0, 'virtualenv': 0.0})[role] += \
-                        seconds(task['task']['duration'])
-    return per_host, summary
+                    took = seconds(task['task']['duration'])
+                    per_host.setdefault(host, {'interpreter': 0.0, 'virtualenv': 0.0})[role] += took
+                    tasks.setdefault((host, role), []).append((took, name))
+    return per_host, summary, tasks
 
 
 def main():
@@ -96,7 +97,7 @@ def main():
                   '-e', 'app_src=%s' % app, '-e', 'app_name=flask', '-e', 'pyfleet_artifacts_dir=%s' % store],
                  env=dict(ENV, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json'), cwd=ROOT)
         took = time.perf_counter() - t0
-        per_host, said = steps(out)
+        per_host, said, tasks = steps(out)
         venvs = [n for n in os.listdir(store) if n.startswith('venv-') and n.endswith('.tar.gz')]
         print('first deploy to 3 hosts, one batch each: %.1f s; the store now has %s' % (took, venvs or 'no virtualenv'))
         for line in said:
@@ -107,6 +108,10 @@ def main():
             s = per_host.get(name, {})
             print('%-6s interpreter step %5.1f s   virtualenv step %5.1f s' % (name, s.get('interpreter', 0),
                                                                               s.get('virtualenv', 0)))
+        for role in ('interpreter', 'virtualenv'):   # where the last host's step went
+            print('%s, %s step, its longest tasks: %s' % (names[-1], role, '; '.join(
+                '%.1f s %s' % (took, name.split(' : ', 1)[-1]) for took, name in
+                sorted(tasks.get((names[-1], role), []), reverse=True)[:4])))
         later = [per_host.get(n, {}) for n in names[1:]]
         worst = (max([s.get('interpreter', 0) for s in later] or [0]), max([s.get('virtualenv', 0) for s in later] or [0]))
         print('a host after the first: interpreter step <= %.1f s, virtualenv step <= %.1f s; goal <= %d s each (%s); '

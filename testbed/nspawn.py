@@ -24,6 +24,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -528,8 +529,8 @@ def _alive(pid):
 
 
 def _mirror_pids(cfg):
-    """The servers of this test bed (the CPython mirror, bound to its bridge address, and the ACME test
-    server, run from its state dir), found even when the state file is lost."""
+    """The servers of this test bed (the CPython mirror, bound to its bridge address, the ACME test server and
+    the artifact store, run from its state dir), found even when the state file is lost."""
     gateway = str(next(ipaddress.ip_network(cfg.subnet).hosts()))
     acme = os.path.join(cfg.state_dir, 'acme') + '/'
     out = []
@@ -542,6 +543,9 @@ def _mirror_pids(cfg):
         except OSError:
             continue
         if any(a.endswith('cpython_mirror.py') for a in argv) and 'serve' in argv and gateway in argv:
+            out.append(int(pid))
+        elif any(os.path.basename(a) == 'wsgidav' for a in argv[:2]) and \
+                any(a.startswith(os.path.join(cfg.state_dir, 'store') + '/') for a in argv):
             out.append(int(pid))
         elif argv and os.path.basename(argv[0]) in ('pebble', 'pebble-challtestsrv') and \
                 (any(a.startswith(acme) for a in argv) or any(a.startswith(gateway + ':') for a in argv)):
@@ -681,6 +685,62 @@ def start_acme(cfg, gateway, address):
             'dns_management': 'http://%s:%d' % (gateway, ACME_PORTS['dns_management'])}
 
 
+# ------------------------------------------------------------------ an artifact store at a URL: a WebDAV server
+# wsgidav (PyPI) on the bridge address, serving the bed's store/ over HTTP GET and PUT with basic auth, as a store
+# an AWX job uses instead of a controller directory would (pyfleet_artifacts_url). It starts with the bed's
+# interpreter artifacts in it (linked: a compile is not what a test of the store is for), and no virtualenv.
+STORE_PORT = 8410
+STORE_USER = 'pyfleet'
+
+
+def start_store(cfg, gateway, artifacts_dir):
+    wsgidav = os.path.join(os.path.dirname(sys.executable), 'wsgidav')
+    if not os.path.isfile(wsgidav):
+        raise TestbedError('--store needs wsgidav in the venv that runs this script: pip install wsgidav cheroot '
+                           '(requirements.txt pins them)')
+    d = os.path.join(cfg.state_dir, 'store')
+    root = os.path.join(d, 'root')
+    os.makedirs(root, exist_ok=True)
+    for name in os.listdir(artifacts_dir) if artifacts_dir and os.path.isdir(artifacts_dir) else []:
+        if name.startswith('cpython-') and name.endswith('.tar.gz.sha256'):
+            archive = os.path.join(artifacts_dir, name[:-len('.sha256')])
+            with open(os.path.join(artifacts_dir, name)) as fh:
+                sha = fh.read().split()[0]
+            if not os.path.isfile(archive):
+                continue
+            # the URL store's names (roles/artifacts): the archive under its sha256, then the sha256 that names it
+            kept = os.path.join(root, '%s.%s' % (os.path.basename(archive), sha[:16]))
+            try:
+                os.link(archive, kept)
+            except OSError:     # another filesystem
+                shutil.copy(archive, kept)
+            shutil.copy(os.path.join(artifacts_dir, name), os.path.join(root, name))
+    password = secrets.token_hex(12)
+    conf = os.path.join(d, 'wsgidav.json')
+    with open(conf, 'w') as fh:
+        json.dump({'host': gateway, 'port': STORE_PORT, 'provider_mapping': {'/': root},
+                   'http_authenticator': {'domain_controller': None, 'accept_basic': True, 'accept_digest': False,
+                                          'default_to_digest': False},
+                   'simple_dc': {'user_mapping': {'*': {STORE_USER: {'password': password}}}},
+                   'verbose': 2, 'lock_storage': True}, fh)
+    os.chmod(conf, 0o600)
+    logf = open(os.path.join(d, 'wsgidav.log'), 'ab')
+    proc = subprocess.Popen([wsgidav, '--config', conf], stdin=subprocess.DEVNULL, stdout=logf,
+                            stderr=subprocess.STDOUT, start_new_session=True, cwd=d)
+    logf.close()
+    deadline = time.time() + 15
+    while True:
+        try:
+            with socket.create_connection((gateway, STORE_PORT), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise TestbedError('the artifact store did not start; see %s' % os.path.join(d, 'wsgidav.log'))
+            time.sleep(0.1)
+    return {'pid': proc.pid, 'url': 'http://%s:%d/' % (gateway, STORE_PORT), 'root': root,
+            'auth': {'username': STORE_USER, 'password': password}}
+
+
 def pyenv_archive(cfg, root):
     """A tarball of the controller's pyenv checkout at its HEAD, cached by commit."""
     root = os.path.abspath(root)
@@ -704,6 +764,9 @@ def deploy_vars(cfg, state):
     if state.get('pyenv_archive'):
         out.update(pyenv_install_method='archive', pyenv_archive_src=state['pyenv_archive']['path'],
                    pyenv_artifacts_dir=os.path.join(os.path.dirname(cfg.cache_dir), 'artifacts'))
+    store = state.get('store')
+    if store:
+        out.update(pyfleet_artifacts_url=store['url'], pyfleet_artifacts_url_auth=store['auth'])
     acme = state.get('acme')
     if acme:
         # the ACME directory for pyfleet, and for tests: pebble's issuing root, its DNS's management API
@@ -796,6 +859,9 @@ def cmd_up(cfg, args):
         if args.acme:
             state['acme'] = start_acme(cfg, gateway, machines[0]['ip'])
             save_state(cfg, state)
+        if args.store:
+            state['store'] = start_store(cfg, gateway, deploy_vars(cfg, state).get('pyenv_artifacts_dir'))
+            save_state(cfg, state)
     except BaseException:
         if getattr(args, 'keep_on_failure', False):
             log('up failed; --keep-on-failure: left as is for inspection (run: testbed.py down)')
@@ -866,6 +932,7 @@ def down(cfg, purge_cache=False):
     remove_cgroups(cfg)
     teardown_network(cfg, state)
     shutil.rmtree(os.path.join(cfg.state_dir, 'acme'), ignore_errors=True)
+    shutil.rmtree(os.path.join(cfg.state_dir, 'store'), ignore_errors=True)
     for f in (cfg.state_file, cfg.inventory_file, os.path.join(cfg.state_dir, 'mirror.log')):
         if os.path.exists(f):
             os.unlink(f)
@@ -940,6 +1007,8 @@ def parser():
     up.add_argument('--pyenv-root', help="ship this pyenv checkout to the machines (as pyenv_archive_src)")
     up.add_argument('--acme', action='store_true',
                     help="run an ACME server (Debian's pebble) for the machines, which trust it")
+    up.add_argument('--store', action='store_true',
+                    help='run an artifact store at a URL (a WebDAV server, wsgidav) for the machines, with basic auth')
     up.add_argument('--keep-on-failure', action='store_true', help='leave a failed boot up for inspection')
     up.set_defaults(func=cmd_up)
     dn = sub.add_parser('down', help='remove everything')

@@ -3,8 +3,8 @@
 
 Goals (issue "A rerun in 2 seconds and a code change in 5"), with the interpreter artifact present:
   rerun with no change (changed=0) <= 2 s, beside the by-hand floor and a one-task playbook (Ansible's own floor);
-  code-only change <= 5 s; first deploy to a fresh machine <= 1.2 x by hand; the same three to 4 fresh hosts at
-  once (PYFLEET_BENCH_FLEET, forks 10) <= 1.3 x one host.
+  code-only change <= 5 s; first deploy to a fresh machine <= 1.2 x by hand; the same three to 2 and to 4 fresh
+  hosts at once (PYFLEET_BENCH_FLEET, in one batch: pyfleet_batch=100%, forks 10) <= 1.3 x one host for 4.
 A rerun takes the fast path (one round-trip, when the host is as deployed); the same rerun with
 pyfleet_fast_path=false (the full path) is printed beside it.
 
@@ -31,8 +31,8 @@ BIN = os.path.dirname(sys.executable)
 TESTBED = [sys.executable, os.path.join(ROOT, 'testbed', 'nspawn.py')]
 MIRROR = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
 SAMPLES = 3  # reruns and code-only changes, each; the line shows their median and every one
-# the fleet's size for the same deploys to several hosts at once (0: none; PYFLEET_BENCH_FLEET)
-FLEET = int(os.environ.get('PYFLEET_BENCH_FLEET', '4'))
+# the fleets' sizes for the same deploys to several hosts at once ('': none; PYFLEET_BENCH_FLEET)
+FLEETS = [int(n) for n in os.environ.get('PYFLEET_BENCH_FLEET', '2,4').split(',') if n.strip()]
 ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ['PATH'])
 
 
@@ -219,31 +219,34 @@ for i in $(seq 50); do curl -fs http://127.0.0.1/ | grep -q again && break; slee
         else:
             print('mitogen is not installed: no mitogen_linear figures (pip install mitogen)')
         fleet_changed = 0
-        if FLEET:
-            # the same deploys to 4 fresh machines at once (forks 10): the goal is 4 hosts <= 1.3 x one
+        for fleet in FLEETS:
+            # the same deploys to N fresh machines at once, in one batch (a rolling deploy's batches take turns
+            # by design): the goal is 4 hosts <= 1.3 x one
             sh(TESTBED + ['down'])
-            summary = json.loads(sh(TESTBED + ['up', str(FLEET), '--json', '--mirror-dir', MIRROR, '--pyenv-root',
+            summary = json.loads(sh(TESTBED + ['up', str(fleet), '--json', '--mirror-dir', MIRROR, '--pyenv-root',
                                                pyenv_root]).strip().splitlines()[-1])
+            one_batch = ['-e', 'pyfleet_batch=100%']
             with open(os.path.join(app, 'wsgi.py'), 'w') as fh:
                 fh.write(code)
-            fleet_first = deploy(summary['inventory'], app, 'all')[0]
-            fleet_reruns = [deploy(summary['inventory'], app, 'all') for _ in range(SAMPLES)]
+            fleet_first = deploy(summary['inventory'], app, 'all', extra=one_batch)[0]
+            fleet_reruns = [deploy(summary['inventory'], app, 'all', extra=one_batch) for _ in range(SAMPLES)]
             fleet_codes = []
             for n in range(SAMPLES):
                 with open(os.path.join(app, 'wsgi.py'), 'w') as fh:
                     fh.write(code.replace('Hello from pyfleet', 'Hello, fleet (%d) from pyfleet' % n))
-                fleet_codes.append(deploy(summary['inventory'], app, 'all')[0])
+                fleet_codes.append(deploy(summary['inventory'], app, 'all', extra=one_batch)[0])
                 for machine in summary['machines']:
                     assert 'Hello, fleet (%d) from pyfleet' % n in page(machine['address'])
-            fleet_changed = max(c for _, c in fleet_reruns)
+            fleet_changed = max([fleet_changed] + [c for _, c in fleet_reruns])
             for what, many, one_host in (('first deploy', fleet_first, first),
                                          ('rerun, no change', median(t for t, _ in fleet_reruns),
                                           median(t for t, _ in reruns)),
                                          ('code-only change', median(fleet_codes), median(code_changes))):
                 ratio = many / max(one_host, 0.01)
-                print('%-34s %6.1f s  goal <= 1.3 x one host (%s)  one host %6.1f s  %d/1 %.2f'
-                      % ('%d hosts: %s' % (FLEET, what), many, 'MET' if ratio <= 1.3 else 'MISSED', one_host, FLEET,
-                         ratio))
+                goal = ('goal <= 1.3 x one host (%s)' % ('MET' if ratio <= 1.3 else 'MISSED')) if fleet >= 4 else \
+                    '%-28s' % '(the goal is for 4)'
+                print('%-34s %6.1f s  %s  one host %6.1f s  %d/1 %.2f'
+                      % ('%d hosts: %s' % (fleet, what), many, goal, one_host, fleet, ratio))
         return 0 if rerun_changed == 0 and fleet_changed == 0 and all(c == 0 for _, c in fast_reruns) else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

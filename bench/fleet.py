@@ -16,28 +16,13 @@ Run as root:   .venv/bin/python bench/fleet.py
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
-TESTBED = [sys.executable, os.path.join(ROOT, 'testbed', 'nspawn.py')]
-MIRROR = os.environ.get('PYFLEET_CPYTHON_MIRROR', '/var/cache/pyfleet/cpython-mirror')
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), PATH=BIN + os.pathsep + os.environ['PATH'])
+from common import ENV, ROOT, TESTBED, sh, testbed_up  # bench/common.py
+
 GOAL = 10.0
-
-
-def sh(cmd, env=None, **kw):
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, **kw)
-    if res.returncode != 0:
-        fd, kept = tempfile.mkstemp(prefix='pyfleet-bench-fleet-', suffix='.out')
-        with os.fdopen(fd, 'w') as fh:
-            fh.write(res.stdout + '\n' + res.stderr)
-        sys.exit('%s failed (its whole output: %s):\n%s\n%s' % (' '.join(cmd), kept, res.stdout[-3000:],
-                                                                  res.stderr[-3000:]))
-    return res.stdout
 
 
 def seconds(duration):
@@ -75,11 +60,7 @@ def steps(out):
 
 
 def main():
-    pyenv_root = subprocess.run(['pyenv', 'root'], capture_output=True, text=True).stdout.strip()
-    sh([sys.executable, os.path.join(ROOT, 'testbed', 'cpython_mirror.py'), 'build', MIRROR])
-    sh(TESTBED + ['down'])
-    up = TESTBED + ['up', '3', '--json', '--mirror-dir', MIRROR] + (['--pyenv-root', pyenv_root] if pyenv_root else [])
-    summary = json.loads(sh(up).strip().splitlines()[-1])
+    summary = testbed_up(3)
     inventory, machines = summary['inventory'], summary['machines']
     interpreters = summary['vars']['pyenv_artifacts_dir']
     work = tempfile.mkdtemp(prefix='pyfleet-bench-fleet-')
@@ -93,7 +74,7 @@ def main():
         app = os.path.join(work, 'flask')
         shutil.copytree(os.path.join(ROOT, 'examples', 'flask'), app)
         t0 = time.perf_counter()
-        out = sh([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(ROOT, 'deploy.yml'),
+        out = sh([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, os.path.join(ROOT, 'deploy.yml'),
                   '-e', 'app_src=%s' % app, '-e', 'app_name=flask', '-e', 'pyfleet_artifacts_dir=%s' % store],
                  env=dict(ENV, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json'), cwd=ROOT)
         took = time.perf_counter() - t0

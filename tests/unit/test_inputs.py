@@ -20,7 +20,7 @@ def inventory(tmp_path):
 
 
 @pytest.mark.parametrize('extra, said', [
-    ({'pyfleet_tls': 'yes'}, 'pyfleet_tls is \'yes\'; say "acme"'),
+    ({'pyfleet_tls': 'yes'}, 'pyfleet_tls is "yes"; say "acme"'),
     ({'pyfleet_tls': 'acme'}, "pyfleet_tls: acme needs the site's DNS names, each pointing at the app host: "
                               'set nginx_site_server_names'),
     ({'pyfleet_tls': 'acme', 'nginx_site_server_names': ['localhost']}, 'it is ["localhost"]'),
@@ -28,8 +28,12 @@ def inventory(tmp_path):
                                      'name one of web-1, web-2.'),
     ({'pyfleet_artifacts_url': 'ftp://store.example.com/pyfleet/'}, 'pyfleet_artifacts_url is "ftp://store.example.com'
                                                                     '/pyfleet/" and pyfleet_artifacts_url_auth has []'),
+    ({'pyfleet_memory_max': 'lots'}, 'the app\'s limits are not systemd\'s (pyfleet_memory_max "lots"'),
     ({'pyfleet_artifacts_url': 'https://store.example.com/pyfleet/', 'pyfleet_artifacts_url_auth': {'password': 'sekrit-55'}},
-     "pyfleet_artifacts_url_auth has ['password']"),
+     'pyfleet_artifacts_url_auth has ["password"]'),
+    # every problem at once
+    ({'pyfleet_tls': 'yes', 'pyfleet_jobs_host': 'web-9'}, 'say "acme" (a certificate from an ACME CA, renewed by itself), '
+                                                           'or leave it unset. pyfleet_jobs_host is web-9'),
 ])
 def test_an_input_that_cannot_work_is_refused_before_any_host(inventory, tmp_path, extra, said):
     extra_file = tmp_path / 'extra.json'

@@ -46,13 +46,16 @@ def test_an_input_that_cannot_work_is_refused_before_any_host(inventory, tmp_pat
     assert 'UNREACHABLE' not in out and 'sekrit-55' not in out, out[-3000:]
 
 
-def test_a_store_url_with_its_auth_passes_the_check(inventory, tmp_path):
-    """The same check lets a good store through: the run goes on to the hosts (which do not exist)."""
+def test_inputs_that_work_pass_the_check(inventory, tmp_path):
+    """The same check lets good inputs through: the run goes on to the hosts (which do not exist)."""
     extra_file = tmp_path / 'extra.json'
     extra_file.write_text(json.dumps({'pyfleet_src': APP, 'pyfleet_artifacts_url': 'https://store.example.com/pyfleet/',
-                                      'pyfleet_artifacts_url_auth': {'username': 'u', 'password': 'sekrit-77'}}))
+                                      'pyfleet_artifacts_url_auth': {'username': 'u', 'password': 'sekrit-77'},
+                                      'pyfleet_tls': 'acme', 'nginx_site_server_names': ['shop.example.com', 'www.shop.example.com'],
+                                      'pyfleet_jobs_host': 'web-2', 'pyfleet_memory_max': '768M'}))
     res = run(['ansible-playbook', '-i', inventory, '-e', '@%s' % extra_file, 'deploy.yml',
                '-e', 'ansible_ssh_common_args="-o ConnectTimeout=1"'])
     out = res.stdout + res.stderr
-    assert 'pyfleet_artifacts_url is' not in out and 'UNREACHABLE' in out, out[-3000:]
+    assert 'Check the project inputs' in out and 'UNREACHABLE' in out, out[-3000:]
+    assert 'pyfleet_artifacts_url is' not in out and 'pyfleet_tls' not in out and 'pyfleet_jobs_host' not in out
     assert 'sekrit-77' not in out

@@ -251,31 +251,30 @@ def process_instances(unit, proc, count):
     return ['%s-%s@%d.service' % (unit, proc, n) for n in range(1, int(count) + 1)]
 
 
+def _running(units, unit):
+    """Each process but web of the app's ``units`` (its unit templates, in their order) with the instances
+    ``others`` runs of it."""
+    procs = [t[len(unit) + 1:-len('@.service')] for t in units['templates']
+             if t.startswith(unit + '-') and t.endswith('@.service')]
+    return [(proc, [u for u in units['others'] if u.startswith('%s-%s@' % (unit, proc))])
+            for proc in procs if proc != 'web']
+
+
 def scaled(units, unit, scale):
     """The app's ``units`` with each process that ``scale`` names ({process: count}, playbooks/scale.yml's, kept
     in config.json) run as that many instances (0: none); a name the app has no process of, and web (one
     instance a host, blue/green), change nothing. The same units, in the same order, as the plan makes for
     those counts."""
-    procs = [t[len(unit) + 1:-len('@.service')] for t in units['templates']
-             if t.startswith(unit + '-') and t.endswith('@.service')]
     others = []
-    for proc in procs:
-        if proc == 'web':
-            continue
-        if proc in (scale or {}):
-            others += process_instances(unit, proc, scale[proc])
-        else:
-            others += [u for u in units['others'] if u.startswith('%s-%s@' % (unit, proc))]
+    for proc, running in _running(units, unit):
+        others += process_instances(unit, proc, scale[proc]) if proc in (scale or {}) else running
     others += list(units.get('jobs') or [])
     return dict(units, instances=list(units.get('web') or []) + others, others=others)
 
 
 def counts(units, unit):
     """How many instances of each process but web the app's ``units`` run ({process: count}, 0 included)."""
-    procs = [t[len(unit) + 1:-len('@.service')] for t in units['templates']
-             if t.startswith(unit + '-') and t.endswith('@.service')]
-    return {proc: len([u for u in units['others'] if u.startswith('%s-%s@' % (unit, proc))])
-            for proc in procs if proc != 'web'}
+    return {proc: len(running) for proc, running in _running(units, unit)}
 
 
 def on_port(plan, port, answer=None, jobs=True, scale=None):

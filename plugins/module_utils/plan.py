@@ -595,14 +595,14 @@ def run_task(p):
         plan['python']['installable'] = {k: sources[k] for k in ('definitions', 'fetch', 'versions')}
     contract.derive(plan, p, p['env'], findings)
     _finish(plan, findings)
+    if plan['errors'] and p['fail_on_error']:
+        return failure(p['src'], plan)
     report = format_report(plan['errors'] + plan['warnings'] + plan['notes'])
     # said once each: the warnings as Ansible's warnings (with their fix), the notes as the task that shows them
     result = dict(changed=False, plan=plan, report=report, notes=format_report(plan['notes']),
                   warnings=['%s%s: [%s] %s Fix: %s' % (w['file'] or p['src'], ':%d' % w['line'] if w.get('line') else '',
                                                        w['code'], w['message'], w['fix'])
                             for w in plan['warnings']])
-    if plan['errors'] and p['fail_on_error']:
-        return failure(p['src'], plan)
     return result
 
 

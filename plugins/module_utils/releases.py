@@ -73,6 +73,7 @@ ARGUMENT_SPEC = dict(
     target=dict(type='str', default=''),
     upstream_conf=dict(type='path', default=''),
     owner=dict(type='str', default=''),
+    archive=dict(type='path', default=''),
 )
 
 
@@ -273,7 +274,22 @@ def prepare(p, check_mode=False):
     os.mkdir(path, 0o751)
     os.chown(path, uid, gid)
     os.chmod(path, 0o751)
+    failed = unpack(p['archive'], path, p['owner']) if p['archive'] else None
+    if failed:
+        return dict(res, changed=True, failed=True, msg='pyfleet: ' + failed)
     return dict(res, changed=True)
+
+
+def unpack(archive, path, owner, run=subprocess.run):
+    """Unpack the release's gzipped tar ``archive`` (root's, read here and fed to tar) into its new directory
+    ``path``, as ``owner``: its files are the app's, with the archive's modes (nothing for other users; private
+    files 0600), and tar writes nothing the app's user could not. What failed, or None."""
+    with open(archive, 'rb') as fh:
+        res = run(['runuser', '-u', owner, '--', 'tar', '-x', '-z', '-p', '--no-same-owner', '-C', path, '-f', '-'],
+                  stdin=fh, capture_output=True, text=True)
+    if res.returncode != 0:
+        return 'unpacking the release into %s failed: %s' % (path, (res.stderr or res.stdout).strip())
+    return None
 
 
 def snapshot(p, check_mode=False):

@@ -22,7 +22,8 @@ description:
     holds), C(marked_failed), and C(left) (a copy of it is unpacked).
   - With O(action=prepare), the same look, and for a release that is not checked (new, or a copy a failed or
     interrupted deploy left) an empty directory for it, O(owner)'s, 0751, in C(releases/) (root's, group O(owner),
-    0751), the copy removed first - in the same round-trip. A checked release is left as it is.
+    0751), the copy removed first, and O(archive) unpacked into it - in the same round-trip. A checked release is
+    left as it is.
   - With O(action=mark), marks O(release) checked or failed (a checked mark holds O(data)); with O(action=snapshot), keeps O(files) and O(plan) in
     the release's snapshot, C(state/<id>.config/) (root's, 0700), writing only what changed.
   - With O(action=restore), puts a release's configuration back as its snapshot (C(state/<id>.config/)) has it -
@@ -122,6 +123,13 @@ options:
     description: With C(prepare), the app's account (and group), which owns a new release's directory.
     type: str
     default: ""
+  archive:
+    description:
+      - With C(prepare), the release packed on the controller (pyfleet.deploy.pack's gzipped tar), unpacked into the
+        release's new directory as O(owner), with the archive's modes. A checked release is left as it is, and
+        nothing is unpacked in check mode. The action copies it to the host in the same task.
+    type: path
+    default: ""
   config:
     description:
       - With C(settled), the fingerprint of what this run asks for but the release (its configuration); the snapshot
@@ -201,9 +209,11 @@ units:
   returned: action is restore
   type: bool
 site:
-  description: Whether the nginx site was among them (nginx must reload).
-  returned: action is restore
-  type: bool
+  description:
+    - With C(restore), whether the nginx site was among the files put back (nginx must reload).
+    - With C(settled) and C(code_only), where the live release's nginx site answers (url, host), as its snapshot has it.
+  returned: action is restore or settled
+  type: raw
 filter:
   description: Whether the port filter was among them (it must be applied again).
   returned: action is restore
@@ -248,10 +258,6 @@ answers:
   description: With C(settled) and C(code_only), the live release's snapshot's C(answers) (its build's answers, a digest).
   returned: action is settled
   type: str
-site:
-  description: With C(settled) and C(code_only), where the live release's nginx site answers (url, host), as its snapshot has it.
-  returned: action is settled
-  type: dict
 why:
   description: With C(settled), why not (empty when it is).
   returned: action is settled

@@ -381,3 +381,34 @@ def test_prepare_in_check_mode_for_an_account_not_made_yet(tmp_path):
     root = make(tmp_path, 'b:L:v1')
     res = releases.run_task(params(root, action='prepare', release='n', owner='pyfleet-no-such-user-x'), check_mode=True)
     assert res['changed'] and not res['checked'] and not os.path.exists(root + '/releases/n')
+
+
+def test_prepare_unpacks_a_new_release_as_its_owner_with_the_archives_modes(tmp_path):
+    import grp
+    import pwd
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import pack
+    me = pwd.getpwuid(os.getuid()).pw_name
+    if grp.getgrgid(os.getgid()).gr_name != me or os.getuid() != 0:
+        pytest.skip('needs root, with a group of its own name')
+    src = tmp_path / 'src'
+    (src / 'app').mkdir(parents=True)
+    (src / 'app' / 'wsgi.py').write_text('application = None\n')
+    (src / 'secret.txt').write_text('s\n')
+    os.chmod(src / 'secret.txt', 0o600)
+    packed = pack.pack_release(str(src), str(tmp_path / 'packs'))
+    root = make(tmp_path, 'b:L:v1')
+    p = params(root, action='prepare', release=packed['id'], owner=me, archive=packed['path'])
+    # check mode unpacks nothing
+    assert releases.run_task(dict(p), check_mode=True)['changed'] and not os.path.exists(root + '/releases/' + packed['id'])
+    res = releases.run_task(dict(p))
+    new = os.path.join(root, 'releases', packed['id'])
+    assert res['changed'] and not res.get('failed')
+    assert open(os.path.join(new, 'app', 'wsgi.py')).read() == 'application = None\n'
+    assert os.stat(os.path.join(new, 'secret.txt')).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.join(new, 'app', 'wsgi.py')).st_mode & 0o007 == 0   # nothing for other users
+    assert os.path.exists(os.path.join(new, pack.MARKER))
+    # an archive tar cannot read: the task fails, saying where
+    bad = tmp_path / 'bad.tar.gz'
+    bad.write_bytes(b'not a tarball')
+    res = releases.run_task(params(root, action='prepare', release='c', owner=me, archive=str(bad)))
+    assert res['failed'] and res['msg'].startswith('pyfleet: unpacking the release into %s/releases/c failed' % root)

@@ -29,7 +29,7 @@ options:
     type: str
     default: ""
   interval:
-    description: Seconds between tries, once the first quick ones (0.1 s, doubling) have reached it.
+    description: Seconds between tries after the first 5 s, in which it tries every 0.1 s.
     type: float
     default: 1
   name:

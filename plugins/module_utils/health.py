@@ -27,7 +27,8 @@ from ansible_collections.pyfleet.deploy.plugins.module_utils import report
 DEFAULT_STATUSES = tuple(range(200, 400))
 BODY_LINES = 5          # of the last answer, in a failure's message
 BODY_BYTES = 65536      # read at most this much of an answer
-FIRST_PAUSE = 0.1       # seconds before the second try; the pause doubles up to the interval
+FIRST_PAUSE = 0.1       # seconds between tries while the wait is young (QUICK_SECONDS), then ``interval``
+QUICK_SECONDS = 5.0     # a server that was just started answers within them, most within one
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -102,8 +103,9 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
                  request_timeout=5.0, clock=time.monotonic, sleep=time.sleep, get=fetch, unix_socket=None,
                  gone=None):
     """Poll ``url`` (or each of a list of urls in turn, any of which answering as healthy is enough: LeanEngine's
-    probe) until it answers as healthy or ``timeout`` seconds have passed; never much longer. The
-    pauses between tries start at FIRST_PAUSE and double up to ``interval``. ``gone``, when given, is asked
+    probe) until it answers as healthy or ``timeout`` seconds have passed; never much longer. For the first
+    QUICK_SECONDS it tries every FIRST_PAUSE (a request to a server on the host costs next to nothing, and a
+    switch waits on this), then every ``interval``. ``gone``, when given, is asked
     after each try that was not healthy: a reason (the process it asks exited) ends the wait at once.
 
     Returns a dict: ok, status (the last), why (the last reason it was not healthy), body (its first
@@ -133,9 +135,9 @@ def wait_healthy(url, host=None, statuses=DEFAULT_STATUSES, expect='', timeout=6
         left = deadline - clock()
         if left <= 0:
             break
-        # quick at first (a server that was just started answers within a fraction of a second), then every
-        # ``interval``: 0.1 s, 0.2 s, 0.4 s ... up to it
-        sleep(min(float(interval), FIRST_PAUSE * 2 ** (attempts - 1), left))
+        # every 0.1 s at first (a server that was just started answers within a second or so, and each tenth
+        # of a second waited here is one a switch waits), then every ``interval``
+        sleep(min(float(interval), FIRST_PAUSE if clock() - start < QUICK_SECONDS else float(interval), left))
     head = '\n'.join((body or '').strip().splitlines()[:BODY_LINES])
     return {'ok': why is None, 'status': status, 'why': why, 'body': head, 'attempts': attempts,
             'elapsed': round(clock() - start, 2)}

@@ -45,16 +45,27 @@ def test_the_timeout_is_seconds_not_retries():
     res = health.wait_healthy('http://127.0.0.1/', timeout=10, interval=1, clock=clock, sleep=clock.sleep, get=get)
     assert not res['ok'] and res['status'] == 502
     assert 9.9 <= res['elapsed'] <= 10.5, res        # 60 retries of 1 s + a round-trip once took 92 s
-    # 0.4 s a try; pauses of 0.1, 0.2, 0.4, 0.8 s, then 1 s: ten tries within 10 s
-    assert len(calls) == res['attempts'] == 10
+    # 0.4 s a try; pauses of 0.1 s in the first 5 s (eleven tries start in them), then of 1 s: four more by 10 s
+    assert len(calls) == res['attempts'] == 15
 
 
 def test_a_slow_request_never_runs_past_the_deadline():
     clock = FakeClock()
     get, calls = answers(clock, [(None, 'timed out')], cost=30)
     res = health.wait_healthy('http://127.0.0.1/', timeout=7, request_timeout=5, clock=clock, sleep=clock.sleep, get=get)
-    # 5 s, a 0.1 s pause (the first), 1.9 s left
-    assert [round(c[2], 1) for c in calls] == [5.0, 1.9] and res['elapsed'] <= 7.1
+    # 5 s (the quick first seconds are over), a pause of the interval, 1 s left
+    assert [round(c[2], 1) for c in calls] == [5.0, 1.0] and res['elapsed'] <= 7.1
+
+
+def test_a_server_that_was_just_started_is_seen_within_a_tenth_of_a_second():
+    # gunicorn answers 1.05 s after its start: a try every 0.1 s sees it by 1.1 s (doubling pauses saw it at 1.5 s)
+    clock = FakeClock()
+    start = clock.now
+
+    def get(url, host, timeout):
+        return (200, 'ok') if clock.now - start >= 1.05 else (None, 'Connection refused')
+    res = health.wait_healthy('http://127.0.0.1/', clock=clock, sleep=clock.sleep, get=get)
+    assert res['ok'] and res['elapsed'] <= 1.15 and res['attempts'] == 12
 
 
 def test_healthy_as_soon_as_it_answers():

@@ -74,6 +74,7 @@ ARGUMENT_SPEC = dict(
     upstream_conf=dict(type='path', default=''),
     owner=dict(type='str', default=''),
     archive=dict(type='path', default=''),
+    venv=dict(type='path', default=''),
 )
 
 
@@ -247,11 +248,14 @@ def prepare(p, check_mode=False):
     whatever a hook did to it): the copy removed, and an empty directory for it, ``owner``'s, 0751, in
     releases/ (root's, group ``owner``, 0751: nginx passes through to STATIC_ROOT). Never a live or slot's
     release: only a checked release is ever either. ``changed`` when anything was (or, in check mode, would be)
-    done; ``left`` is what was found."""
+    done; ``left`` is what was found. With ``venv`` (the release's virtualenv), ``venv_complete`` says whether
+    it is complete (its last step wrote .pyfleet-lock.json), so that its build need not look again."""
     import grp
     import pwd
 
     res = one(p)
+    if p['venv']:
+        res['venv_complete'] = os.path.isfile(os.path.join(p['venv'], '.pyfleet-lock.json'))
     if res['checked']:
         return res
     path = os.path.join(p['releases'], res['release'])

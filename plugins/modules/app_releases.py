@@ -130,6 +130,10 @@ options:
         nothing is unpacked in check mode. The action copies it to the host in the same task.
     type: path
     default: ""
+  venv:
+    description: With C(prepare), the release's virtualenv (the plan's C(venv.path)); C(venv_complete) says whether it is complete.
+    type: path
+    default: ""
   config:
     description:
       - With C(settled), the fingerprint of what this run asks for but the release (its configuration); the snapshot
@@ -241,6 +245,10 @@ data:
 left:
   description: With C(one), whether a copy of the release is unpacked.
   returned: action is one or prepare
+  type: bool
+venv_complete:
+  description: With C(prepare) and O(venv), whether the release's virtualenv is complete (it has C(.pyfleet-lock.json)).
+  returned: action is prepare and venv is given
   type: bool
 marked_failed:
   description: With C(one), whether the release is marked failed.

@@ -412,3 +412,15 @@ def test_prepare_unpacks_a_new_release_as_its_owner_with_the_archives_modes(tmp_
     bad.write_bytes(b'not a tarball')
     res = releases.run_task(params(root, action='prepare', release='c', owner=me, archive=str(bad)))
     assert res['failed'] and res['msg'].startswith('pyfleet: unpacking the release into %s/releases/c failed' % root)
+
+
+def test_prepare_says_whether_the_releases_virtualenv_is_complete(tmp_path):
+    root = make(tmp_path, 'b:L:v1')
+    os.makedirs(root + '/venvs/v9')
+    p = params(root, action='prepare', release='n', owner='pyfleet-no-such-user-x', venv=root + '/venvs/v9')
+    assert releases.run_task(dict(p), check_mode=True)['venv_complete'] is False
+    open(root + '/venvs/v9/.pyfleet-lock.json', 'w').close()
+    assert releases.run_task(dict(p), check_mode=True)['venv_complete'] is True
+    # the live (checked) release's, in the same look
+    assert releases.run_task(params(root, action='prepare', release='b', venv=root + '/venvs/v9'))['venv_complete']
+    assert 'venv_complete' not in releases.run_task(params(root, action='prepare', release='b'))

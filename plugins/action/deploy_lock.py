@@ -45,10 +45,11 @@ class ActionModule(ActionBase):
             timeout=dict(type='int', default=600),
             lease=dict(type='int', default=3600),
             interval=dict(type='float', default=2.0),
-            host_work=dict(type='list', elements='str', default=[])))
+            host_work=dict(type='list', elements='str', default=[]),
+            look=dict(type='dict', default={})))
         token, holder = this_run()
         call = dict(path=args['path'], state=args['state'], token=token, holder=holder, lease=args['lease'],
-                    host_work=args['host_work'])
+                    host_work=args['host_work'], look=args['look'])
         if args['state'] == 'absent':
             result.update(self._execute_module(MODULE, module_args=call, task_vars=task_vars))
             return result
@@ -62,7 +63,7 @@ class ActionModule(ActionBase):
                 return result
             if res.get('taken'):
                 result.update(changed=False, holder=res['holder'], waited=round(time.monotonic() - start, 1),
-                              took_over=took_over)
+                              took_over=took_over, **({'look': res['look']} if 'look' in res else {}))
                 if took_over:
                     result['warnings'] = ['pyfleet: took over a stale deploy lock held by %s.' % took_over]
                 return result

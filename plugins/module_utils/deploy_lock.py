@@ -27,7 +27,7 @@ import os
 import subprocess
 import time
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import slots
+from ansible_collections.pyfleet.deploy.plugins.module_utils import releases, slots
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
@@ -37,6 +37,7 @@ ARGUMENT_SPEC = dict(
     lease=dict(type='int', default=3600),
     take_over=dict(type='str'),
     host_work=dict(type='list', elements='str', default=[]),
+    look=dict(type='dict', default={}),
 )
 
 # a unit in one of these states still does a deploy's work
@@ -157,8 +158,15 @@ def holder_is_gone(holder, controller):
 
 def run_task(p):
     """The module's result: one try at the lock (or its release); never waits. Taking or releasing the
-    lock changes nothing that is deployed, so neither is reported as a change."""
+    lock changes nothing that is deployed, so neither is reported as a change. With ``look`` (the parameters
+    of app_releases' ``settled``), once the lock is taken, that look too, as ``look``: what a deploy reads of
+    the host under its lock, in the same round-trip."""
     if p['state'] == 'absent':
         return dict(changed=False, released=release(p['path'], p['token']))
     taken, current = acquire(p['path'], p['token'], p['holder'], p['lease'], p['take_over'], host_work=p['host_work'])
-    return dict(changed=False, taken=taken, holder=current)
+    res = dict(changed=False, taken=taken, holder=current)
+    if taken and p['look']:
+        look = {k: v.get('default') for k, v in releases.ARGUMENT_SPEC.items()}
+        look.update(p['look'], action='settled')
+        res['look'] = releases.settled(look)
+    return res

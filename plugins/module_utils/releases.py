@@ -75,6 +75,7 @@ ARGUMENT_SPEC = dict(
     owner=dict(type='str', default=''),
     archive=dict(type='path', default=''),
     venv=dict(type='path', default=''),
+    prune=dict(type='bool', default=False),
 )
 
 
@@ -471,7 +472,13 @@ def run_task(p, check_mode=False):
         return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode, p['data']),
                     release=os.path.basename(p['release'].rstrip('/')), mark=p['mark'])
     if p['action'] == 'snapshot':
-        return snapshot(p, check_mode)
+        if not p['prune']:
+            return snapshot(p, check_mode)
+        if p['keep'] < 1:
+            return _keep_refused(p['keep'])
+        res = snapshot(p, check_mode)
+        pruned = prune(p, check_mode)
+        return dict(res, **dict(pruned, changed=res['changed'] or pruned['changed']))
     if p['action'] == 'one':
         return one(p)
     if p['action'] == 'prepare':
@@ -481,7 +488,10 @@ def run_task(p, check_mode=False):
         return dict(changed=False, releases=[dict((k, v) for k, v in r.items() if k not in ('path', 'mtime'))
                                              for r in rows])
     if p['keep'] < 1:
-        return dict(failed=True, msg='pyfleet: pyfleet_keep is %d; it must be 1 or more. The live release counts '
-                                     'as one, and the newest retired one is always kept as the rollback target.'
-                                     % p['keep'])
+        return _keep_refused(p['keep'])
     return prune(p, check_mode)
+
+
+def _keep_refused(keep):
+    return dict(failed=True, msg='pyfleet: pyfleet_keep is %d; it must be 1 or more. The live release counts as one, '
+                                 'and the newest retired one is always kept as the rollback target.' % keep)

@@ -130,6 +130,10 @@ options:
         nothing is unpacked in check mode. The action copies it to the host in the same task.
     type: path
     default: ""
+  prune:
+    description: With C(snapshot), then the clean-up of C(prune) (O(keep), O(venvs), O(slots), O(protect)), in the same round-trip.
+    type: bool
+    default: false
   venv:
     description: With C(prepare), the release's virtualenv (the plan's C(venv.path)); C(venv_complete) says whether it is complete.
     type: path
@@ -185,7 +189,7 @@ releases:
   elements: dict
 removed:
   description: The releases removed (or, in check mode, that would be).
-  returned: action is prune
+  returned: action is prune, or snapshot with prune
   type: list
   elements: str
 removed_marks:

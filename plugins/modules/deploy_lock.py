@@ -52,6 +52,13 @@ options:
     type: list
     elements: str
     default: []
+  look:
+    description:
+      - Once the lock is taken, the look of pyfleet.deploy.app_releases' C(settled) action with these of its
+        parameters (fingerprint, config, releases, state, current, slots, upstream_conf, target), in the same
+        round-trip - what a deploy reads of the host under its lock (whether only the code differs).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -90,6 +97,10 @@ took_over:
   description: The stale holder this run took the lock over from, described; empty when none.
   returned: when taken
   type: str
+look:
+  description: With O(look), what that look says (settled, code_only, why, release, answers, site, scale).
+  returned: when taken, with look
+  type: dict
 running:
   description: The units of O(host_work) that still ran when the wait timed out (unit, since).
   returned: failure

@@ -27,6 +27,23 @@ def test_one_holder_at_a_time_and_the_holder_is_named(tmp_path):
     assert deploy_lock.acquire(path, 'b', ME, 60)[0]
 
 
+def test_a_look_under_the_lock_comes_with_it_and_only_once_it_is_taken(tmp_path):
+    root = tmp_path / 'shop'
+    for d in ('releases', 'state'):
+        (root / d).mkdir(parents=True)
+    look = {'fingerprint': 'f', 'config': 'c', 'releases': str(root / 'releases'), 'state': str(root / 'state'),
+            'current': str(root / 'current')}
+    p = {k: v.get('default') for k, v in deploy_lock.ARGUMENT_SPEC.items()}
+    p.update(path=str(tmp_path / 'lock' / 'shop.deploy'), token='a', holder=ME, look=look)
+    res = deploy_lock.run_task(dict(p))
+    # nothing is live here: the look says so (the deploy takes its full path)
+    assert res['taken'] and res['look']['settled'] is False and res['look']['code_only'] is False
+    assert res['look']['why']
+    other = deploy_lock.run_task(dict(p, token='b'))
+    assert not other['taken'] and 'look' not in other
+    assert 'look' not in deploy_lock.run_task(dict(p, look={}))
+
+
 def test_a_lease_that_ran_out_is_expired_and_can_be_taken_over(tmp_path):
     path = str(tmp_path / 'shop.deploy')
     deploy_lock.acquire(path, 'a', ME, 60, now=1000.0)

@@ -190,6 +190,25 @@ def test_a_snapshot_writes_what_changed_and_restore_puts_it_back(tmp_path):
     assert back['plan']['files'] == [env, unit]
 
 
+def test_a_snapshot_with_prune_cleans_up_in_the_same_call(tmp_path):
+    root = make(tmp_path, 'h:L:v3 f1:F:v4 c:R:v2 b:R:v1')
+    etc = tmp_path / 'etc'
+    etc.mkdir()
+    open(str(etc / 'env'), 'w').write('A=1\n')
+    p = params(root, action='snapshot', release=root + '/releases/h', files=[str(etc / 'env')], plan={'web': None},
+               prune=True, keep=2, protect=[root + '/releases/h'])
+    dry = releases.run_task(dict(p), check_mode=True)
+    assert dry['changed'] and dry['removed'] == ['f1', 'b'] and os.path.isdir(root + '/releases/b')
+    res = releases.run_task(dict(p))
+    assert res['changed'] and res['written'] == ['env', 'plan.json'] and res['removed'] == ['f1', 'b']
+    assert res['removed_venvs'] == ['v1', 'v4'] and sorted(os.listdir(root + '/releases')) == ['c', 'h']
+    assert not releases.run_task(dict(p))['changed']
+    # without prune, a snapshot removes nothing; a keep below one is refused before anything is written
+    assert 'removed' not in releases.run_task(dict(p, prune=False))
+    bad = releases.run_task(dict(p, keep=0))
+    assert bad['failed'] and 'pyfleet_keep is 0; it must be 1 or more' in bad['msg']
+
+
 class FakeSystemd:
     """systemctl show, answering from a table of unit states."""
 

@@ -167,6 +167,6 @@ def run_task(p):
     res = dict(changed=False, taken=taken, holder=current)
     if taken and p['look']:
         look = {k: v.get('default') for k, v in releases.ARGUMENT_SPEC.items()}
-        look.update(p['look'], action='settled')
+        look.update(p['look'])
         res['look'] = releases.settled(look)
     return res

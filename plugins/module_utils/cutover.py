@@ -24,7 +24,9 @@ processes') once ``current`` moved. A deploy that fails, or a later change of ``
 live instance: it restarts, and boots, with the environment it went live with.
 
 Draining: nginx's workers from before the reload are the only ones that can still send the old instance a
-request; it stops once they have all exited (or after ``drain_seconds``), not after a fixed sleep.
+request; it stops once they have all exited (or after ``drain_seconds``), not after a fixed sleep. Its stop
+(gunicorn's graceful one) is not waited for, and the enable and the disable of the pair cost one reload of
+systemd between them.
 
 Plain Python (the standard library, systemctl and nginx); ``Host`` is what touches the machine, so the unit
 tests run the whole logic against a fake.
@@ -207,6 +209,7 @@ class Cutover:
         self.switch, self.instance, self.serves, self.live_release = False, {}, p['release_dir'], ''
         self.web_units = [s['unit'] for s in p['slots']]
         self.seen = {}
+        self.reload_due = False  # an enable or disable was done without systemd's reload (_reload)
 
     # -- systemd
     def _do(self, *args):
@@ -220,18 +223,32 @@ class Cutover:
         """``unit`` runs and starts at boot; True when it had to be started."""
         active, enabled = states.get(unit, ('unknown', ''))
         if enabled not in ('enabled', 'static', 'indirect', 'generated', 'alias'):
-            self._do('enable', unit)
+            self._do('enable', '--no-reload', unit)
+            self.reload_due = True
         if active not in _ACTIVE:
+            self._reload()
             self._do('start', unit)
             return True
         return False
 
-    def _retire(self, unit, states):
-        active, enabled = states.get(unit, ('unknown', ''))
-        if active in _ACTIVE:
-            self._do('stop', unit)
-        if enabled == 'enabled':
-            self._do('disable', unit)
+    def _retire(self, units, states):
+        """``units`` no longer start at boot, and stop (without waiting: nginx no longer sends them anything). The
+        reload comes before the stops, which would only slow it down."""
+        for unit in units:
+            if states.get(unit, ('unknown', ''))[1] == 'enabled':
+                self._do('disable', '--no-reload', unit)
+                self.reload_due = True
+        self._reload()
+        for unit in units:
+            if states.get(unit, ('unknown', ''))[0] in _ACTIVE:
+                self._do('stop', '--no-block', unit)
+
+    def _reload(self):
+        """One daemon-reload for the enables and disables before it (each would reload on its own), so that the
+        target's dependencies at run time are those a boot would have."""
+        if self.reload_due:
+            self.reload_due = False
+            self._do('daemon-reload')
 
     def _foreign(self, inst):
         """The listeners on a port instance's port that are not in its own unit."""
@@ -407,13 +424,13 @@ class Cutover:
                           % os.path.basename(release.rstrip('/')))
         if workers and any(states.get(u, ('',))[0] in _ACTIVE for u in others_web):
             self._drain(workers)
-        for unit in others_web:
-            self._retire(unit, states)
+        self._retire(others_web, states)
         if p['others'] and (current_changed or p['restart_others']):
             for unit in p['others']:
                 self._do('restart', unit)
         if p['target']:
             self._run_at_boot(p['target'], states)
+        self._reload()
         return self._result(current_changed)
 
     def _drain(self, workers):

@@ -129,10 +129,26 @@ def test_a_switch_starts_asks_switches_drains_and_stops_the_old_in_that_order(ap
     assert (app / 'upstream.conf').read_text().startswith('# live: 8001')
     order = [line for line in host.log if not line.startswith(('show', 'where', 'lock', 'unlock'))]
     assert order == ['restart ' + GREEN, 'ask http://localhost/ on /run/shop/web-8001.sock', 'nginx -t', 'reload nginx',
-                     'enable ' + GREEN, 'stop ' + BLUE, 'disable ' + BLUE, 'restart ' + WORKER]
+                     'enable --no-reload ' + GREEN, 'disable --no-reload ' + BLUE, 'daemon-reload',
+                     'stop --no-block ' + BLUE, 'restart ' + WORKER]
     assert host.asked[0]['host'] == 'shop.example.com'        # the site's real Host, on the instance's own socket
     # the old instance stopped as soon as nginx's workers from before the reload were gone, not after a fixed wait
     assert any(a.startswith('drained in 0.05 s') for a in res['actions']), res['actions']
+
+
+def test_enables_and_disables_share_one_reload_which_comes_before_a_start(app):
+    # the live instance is down and not enabled, the target not enabled: the enables come first, then one reload
+    # (a start after it sees the dependencies a boot would), then the starts
+    host = FakeHost(active={WORKER}, enabled=set())
+    res = cutover.run_task(live(app), host)
+    assert not res.get('failed'), res
+    order = [line for line in host.log if not line.startswith(('show', 'where', 'lock', 'unlock', 'ask'))]
+    assert order == ['enable --no-reload ' + BLUE, 'daemon-reload', 'start ' + BLUE, 'enable --no-reload ' + TARGET,
+                     'daemon-reload', 'start ' + TARGET], order
+    # nothing to enable or disable: no reload at all
+    again = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    cutover.run_task(live(app), again)
+    assert 'daemon-reload' not in again.log
 
 
 def test_the_drain_gives_up_waiting_after_drain_seconds(app):

@@ -15,6 +15,10 @@ module stops the unit (``unit``) itself. The failure then names the step and the
 
 The command's output is returned only when it succeeded (a later task may read its last lines); a failure's
 output is in its message, once, and not again as stdout/stderr/stdout_lines beside it.
+
+A step that is a release's last check may mark it checked once it passed (``checked``: the release and its state
+directory), in the same round-trip; what the mark holds is gunicorn's answer in the step's output (module_utils/
+gunicorn.py), or else the one the mark held before. module_utils/releases.py writes the mark.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import selectors
 import subprocess
 import time
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils import native as nativelib, report
+from ansible_collections.pyfleet.deploy.plugins.module_utils import gunicorn, native as nativelib, releases, report
 
 LINE_MAX = 4096         # characters of one line that are kept
 TAIL_BYTES = 65536      # bytes of a stream's last lines that are kept
@@ -48,6 +52,10 @@ ARGUMENT_SPEC = dict(
     changed=dict(type='bool', default=True),
     heartbeat=dict(type='float', default=0),    # the action's (plugin_utils/said_once.py); never reaches the host
     show=dict(type='str', default=''),          # the action's too: the output shown after the step passed
+    # once it passed, mark release ``release`` checked in ``state`` (holding gunicorn's answer: the step's, else ``gunicorn``)
+    checked=dict(type='dict', options=dict(
+        release=dict(type='path', required=True), state=dict(type='path', required=True),
+        gunicorn=dict(type='dict', default={}))),
 )
 
 
@@ -230,7 +238,13 @@ def run_task(p, run=execute, exists=os.path.lexists):
         journal.close()
     said = scan.said(p['fail_on'])
     if rc == 0 and not said and not timed_out:
-        return dict(changed=p['changed'], rc=rc, stdout=scan.text('out'), stderr=scan.text('err'))
+        res = dict(changed=p['changed'], rc=rc, stdout=scan.text('out'), stderr=scan.text('err'))
+        if p['checked']:
+            answer = gunicorn.read(res['stdout']) or p['checked']['gunicorn']
+            res['marked'] = releases.mark(p['checked']['state'], p['checked']['release'], 'checked',
+                                          data={'gunicorn': answer} if answer else None)
+            res['changed'] = res['changed'] or res['marked']
+        return res
     if timed_out:
         head = ('pyfleet: %s did not finish within %s (%d s), and was stopped. If it needs longer, raise %s; '
                 'if it hangs, its last lines are below.' % (p['step'], p['timeout_setting'], p['timeout'],

@@ -115,6 +115,24 @@ options:
     description: Whether the step counts as a change when it runs.
     type: bool
     default: true
+  checked:
+    description:
+      - Once the step passed, mark the release checked (module_utils/releases.py), in the same round-trip - for the step
+        that is a release's last check. The mark holds gunicorn's answer in the step's output, or else O(checked.gunicorn).
+    type: dict
+    suboptions:
+      release:
+        description: The release's directory.
+        type: path
+        required: true
+      state:
+        description: The app's state directory, where the marks are.
+        type: path
+        required: true
+      gunicorn:
+        description: The answer the mark holds when the output has none (the one the release's mark held before).
+        type: dict
+        default: {}
   heartbeat:
     description:
       - Seconds; when more than 0, the step runs in the background on the host, and a line says every so many seconds
@@ -173,6 +191,10 @@ msg:
   description: The failure, as lines (see the description).
   returned: failure
   type: str
+marked:
+  description: With O(checked), whether the release's mark changed.
+  returned: success, with checked
+  type: bool
 timed_out:
   description: Whether the step ran past O(timeout) and was stopped.
   returned: failure

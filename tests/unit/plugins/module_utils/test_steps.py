@@ -1,4 +1,6 @@
 """A build step (module_utils/steps.py, report.py): a failure said once, as lines, with what serves and a hint."""
+import json
+
 from ansible_collections.pyfleet.deploy.plugins.module_utils import report, steps
 
 NATIVE = [
@@ -140,3 +142,22 @@ def test_a_real_command_with_megabytes_of_output_keeps_only_its_tail():
     # a line with no end at all is cut, not held whole
     res = steps.run_task(params(argv=['/bin/sh', '-c', 'head -c 3000000 /dev/zero | tr "\\\\0" z; exit 1']))
     assert len(res['msg']) < steps.TAIL_BYTES + 1000
+
+
+def test_a_last_check_that_passes_marks_the_release_checked_with_gunicorn_s_answer(tmp_path):
+    state = tmp_path / 'state'
+    state.mkdir()
+    (state / 'r2.failed').write_text('build step\n')
+    checked = {'release': str(tmp_path / 'releases/r2'), 'state': str(state), 'gunicorn': {'bind': ['old']}}
+    said = 'imported\npyfleet-gunicorn: {"bind": ["unix:/run/x.sock"]}\n'
+    res = steps.run_task(params(changed=False, checked=checked), run=fake(0, said, ''))
+    assert res['marked'] and res['changed'] and not (state / 'r2.failed').exists()
+    assert json.loads((state / 'r2.checked').read_text()) == {'gunicorn': {'bind': ['unix:/run/x.sock']}, 'id': 'r2'}
+    # no answer in the output: the mark keeps the one it held; the same mark again is no change
+    again = steps.run_task(params(changed=False, checked=dict(checked, gunicorn={'bind': ['unix:/run/x.sock']})),
+                           run=fake(0, 'imported\n', ''))
+    assert again['marked'] is False and again['changed'] is False
+    # a step that fails marks nothing
+    (state / 'r2.checked').unlink()
+    failed = steps.run_task(params(checked=checked), run=fake(1, '', 'boom\n'))
+    assert failed['failed'] and 'marked' not in failed and not (state / 'r2.checked').exists()

@@ -4,7 +4,8 @@
 """Action plugin for pyfleet.deploy.app_releases: with ``action: prepare`` and ``archive`` (the release packed on
 the controller), the archive is copied into the task's temporary directory on the host, and the module makes the
 release's directory and unpacks it there in the same round-trip; a release that is already checked is left as it
-is. Any other action runs the module as it is.
+is. With ``unlock`` (the deploy lock's path), this run's token goes with it (plugin_utils/run_token.py). Any other
+action runs the module as it is.
 
 The module file documents it (ansible-doc pyfleet.deploy.app_releases).
 """
@@ -12,6 +13,8 @@ The module file documents it (ansible-doc pyfleet.deploy.app_releases).
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.run_token import this_run
 
 MODULE = 'pyfleet.deploy.app_releases'
 
@@ -26,6 +29,8 @@ class ActionModule(ActionBase):
         shipped = archive and args.get('action') == 'prepare' and not self._task.check_mode
         if archive and not shipped:
             args.pop('archive')     # nothing is unpacked in check mode
+        if isinstance(args.get('unlock'), dict) and 'token' not in args['unlock']:
+            args['unlock'] = dict(args['unlock'], token=this_run()[0])
         try:
             if shipped:
                 try:

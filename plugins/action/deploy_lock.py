@@ -9,28 +9,16 @@ The module file documents it (ansible-doc pyfleet.deploy.deploy_lock).
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import os
-import socket
 import time
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.run_token import this_run
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.said_once import said_once_here
 
 MODULE = 'pyfleet.deploy.deploy_lock'
-
-
-def this_run():
-    """(token, holder) of this ansible-playbook run: a task runs in a worker whose parent is the run."""
-    pid = os.getppid()
-    started = deploy_lock.process_started(pid)
-    holder = {'controller': socket.gethostname(), 'user': getpass.getuser(), 'pid': pid, 'started': started}
-    token = hashlib.sha256(('%s:%s:%s' % (holder['controller'], pid, started)).encode()).hexdigest()[:32]
-    return token, holder
 
 
 class ActionModule(ActionBase):
@@ -46,10 +34,11 @@ class ActionModule(ActionBase):
             lease=dict(type='int', default=3600),
             interval=dict(type='float', default=2.0),
             host_work=dict(type='list', elements='str', default=[]),
-            look=dict(type='dict', default={})))
+            look=dict(type='dict', default={}),
+            settled_first=dict(type='bool', default=False)))
         token, holder = this_run()
         call = dict(path=args['path'], state=args['state'], token=token, holder=holder, lease=args['lease'],
-                    host_work=args['host_work'], look=args['look'])
+                    host_work=args['host_work'], look=args['look'], settled_first=args['settled_first'])
         if args['state'] == 'absent':
             result.update(self._execute_module(MODULE, module_args=call, task_vars=task_vars))
             return result
@@ -61,8 +50,13 @@ class ActionModule(ActionBase):
             if res.get('failed'):
                 result.update(res)
                 return result
+            if res.get('settled'):      # settled_first: the host is done; the lock was not taken (or was let go)
+                result.update(changed=False, taken=False, settled=True, look=res['look'],
+                              waited=round(time.monotonic() - start, 1))
+                return result
             if res.get('taken'):
-                result.update(changed=False, holder=res['holder'], waited=round(time.monotonic() - start, 1),
+                result.update(changed=False, taken=True, settled=False, holder=res['holder'],
+                              waited=round(time.monotonic() - start, 1),
                               took_over=took_over, **({'look': res['look']} if 'look' in res else {}))
                 if took_over:
                     result['warnings'] = ['pyfleet: took over a stale deploy lock held by %s.' % took_over]

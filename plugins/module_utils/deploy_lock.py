@@ -38,6 +38,7 @@ ARGUMENT_SPEC = dict(
     take_over=dict(type='str'),
     host_work=dict(type='list', elements='str', default=[]),
     look=dict(type='dict', default={}),
+    settled_first=dict(type='bool', default=False),
 )
 
 # a unit in one of these states still does a deploy's work
@@ -156,17 +157,30 @@ def holder_is_gone(holder, controller):
     return started is None or (holder.get('started') is not None and started > float(holder['started']) + 2)
 
 
-def run_task(p):
+def run_task(p, settled=None):
     """The module's result: one try at the lock (or its release); never waits. Taking or releasing the
     lock changes nothing that is deployed, so neither is reported as a change. With ``look`` (the parameters
     of app_releases' ``settled``), once the lock is taken, that look too, as ``look``: what a deploy reads of
-    the host under its lock, in the same round-trip."""
+    the host under its lock, in the same round-trip. With ``settled_first`` too, a rerun's fast path: the look
+    comes first, and a host that is settled (before the lock, or under it: another deploy just went through)
+    is left without the lock (``taken`` false, ``settled`` true); else the lock is taken and the host looked at
+    again under it."""
     if p['state'] == 'absent':
         return dict(changed=False, released=release(p['path'], p['token']))
-    taken, current = acquire(p['path'], p['token'], p['holder'], p['lease'], p['take_over'], host_work=p['host_work'])
-    res = dict(changed=False, taken=taken, holder=current)
-    if taken and p['look']:
+    settled = settled or releases.settled
+    look = {}
+    if p['look']:
         look = {k: v.get('default') for k, v in releases.ARGUMENT_SPEC.items()}
         look.update(p['look'])
-        res['look'] = releases.settled(look)
+    if look and p['settled_first']:
+        first = settled(look)
+        if first['settled']:
+            return dict(changed=False, taken=False, settled=True, look=first)
+    taken, current = acquire(p['path'], p['token'], p['holder'], p['lease'], p['take_over'], host_work=p['host_work'])
+    res = dict(changed=False, taken=taken, holder=current)
+    if taken and look:
+        res['look'] = settled(look)
+        if p['settled_first'] and res['look']['settled']:
+            release(p['path'], p['token'])
+            return dict(changed=False, taken=False, settled=True, look=res['look'])
     return res

@@ -76,6 +76,9 @@ ARGUMENT_SPEC = dict(
     archive=dict(type='path', default=''),
     venv=dict(type='path', default=''),
     prune=dict(type='bool', default=False),
+    # with snapshot: the deploy lock (module_utils/deploy_lock.py) released once it is taken; the action adds the token
+    unlock=dict(type='dict', options=dict(path=dict(type='path', required=True),
+                                          token=dict(type='str', required=True, no_log=False))),
 )
 
 
@@ -472,13 +475,16 @@ def run_task(p, check_mode=False):
         return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode, p['data']),
                     release=os.path.basename(p['release'].rstrip('/')), mark=p['mark'])
     if p['action'] == 'snapshot':
-        if not p['prune']:
-            return snapshot(p, check_mode)
-        if p['keep'] < 1:
+        if p['prune'] and p['keep'] < 1:
             return _keep_refused(p['keep'])
         res = snapshot(p, check_mode)
-        pruned = prune(p, check_mode)
-        return dict(res, **dict(pruned, changed=res['changed'] or pruned['changed']))
+        if p['prune']:
+            pruned = prune(p, check_mode)
+            res = dict(res, **dict(pruned, changed=res['changed'] or pruned['changed']))
+        if p['unlock']:     # the deploy's last step on the host: its lock goes in the same round-trip (check mode too)
+            from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock  # (it reads through this file)
+            res['unlocked'] = deploy_lock.release(p['unlock']['path'], p['unlock']['token'])
+        return res
     if p['action'] == 'one':
         return one(p)
     if p['action'] == 'prepare':

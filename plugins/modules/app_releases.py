@@ -134,6 +134,20 @@ options:
     description: With C(snapshot), then the clean-up of C(prune) (O(keep), O(venvs), O(slots), O(protect)), in the same round-trip.
     type: bool
     default: false
+  unlock:
+    description:
+      - With C(snapshot), the deploy lock (pyfleet.deploy.deploy_lock) this run holds, released once the snapshot (and
+        the clean-up) is done, in the same round-trip - also in check mode, where the lock is taken too.
+    type: dict
+    suboptions:
+      path:
+        description: The lock file.
+        type: path
+        required: true
+      token:
+        description: This run's token; the action plugin sets it (as pyfleet.deploy.deploy_lock's does).
+        type: str
+        required: true
   venv:
     description: With C(prepare), the release's virtualenv (the plan's C(venv.path)); C(venv_complete) says whether it is complete.
     type: path
@@ -279,6 +293,10 @@ written:
   returned: action is snapshot
   type: list
   elements: str
+unlocked:
+  description: With C(snapshot) and O(unlock), whether the lock was released (false when this run did not hold it).
+  returned: action is snapshot and unlock is given
+  type: bool
 '''
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import entry

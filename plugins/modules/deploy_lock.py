@@ -59,6 +59,13 @@ options:
         round-trip - what a deploy reads of the host under its lock (whether only the code differs).
     type: dict
     default: {}
+  settled_first:
+    description:
+      - With O(look), a rerun's fast path in the same round-trip - the look comes first, and a host the look finds
+        settled (what this run asks for already runs there) is left without taking the lock; else the lock is taken
+        and the host looked at again under it, and when another deploy just made it settled, the lock is let go.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -77,6 +84,14 @@ EXAMPLES = r'''
     path: /run/lock/pyfleet/shop.deploy
     timeout: 600
     host_work: [pyfleet-shop-build.service]
+
+- name: A rerun - done when the host already runs what this run asks for, else the lock, and a look under it
+  pyfleet.deploy.deploy_lock:
+    path: /run/lock/pyfleet/shop.deploy
+    look: {fingerprint: 3f1c..., config: 9ab2..., releases: /srv/shop/releases, state: /srv/shop/state,
+           current: /srv/shop/current}
+    settled_first: true
+  register: shop_lock
 
 - name: Release it
   pyfleet.deploy.deploy_lock:
@@ -99,8 +114,16 @@ took_over:
   type: str
 look:
   description: With O(look), what that look says (settled, code_only, why, release, answers, site, scale).
-  returned: when taken, with look
+  returned: when taken, with look; with settled_first, also when settled
   type: dict
+taken:
+  description: Whether this run holds the lock now.
+  returned: success
+  type: bool
+settled:
+  description: With O(settled_first), whether the host is settled, so that the lock was not taken (or was let go).
+  returned: success
+  type: bool
 running:
   description: The units of O(host_work) that still ran when the wait timed out (unit, since).
   returned: failure

@@ -185,3 +185,35 @@ def test_a_second_run_waits_fails_naming_the_holder_and_takes_over_when_it_is_ki
 def test_the_module_is_documented():
     res = run(['ansible-doc', 'pyfleet.deploy.deploy_lock'])
     assert res.returncode == 0 and 'per-app deploy lock on the host' in res.stdout
+
+
+def test_settled_first_leaves_a_settled_host_without_the_lock_and_takes_it_otherwise(tmp_path):
+    p = {k: v.get('default') for k, v in deploy_lock.ARGUMENT_SPEC.items()}
+    path = str(tmp_path / 'lock' / 'shop.deploy')
+    p.update(path=path, token='a', holder=ME, look={'fingerprint': 'f', 'releases': '/r', 'state': '/s', 'current': '/c'},
+             settled_first=True)
+    looks = []
+
+    def says(*answers):
+        answers = list(answers)
+
+        def settled(look):
+            looks.append((look['fingerprint'], os.path.exists(path)))
+            return {'settled': answers.pop(0), 'code_only': False, 'why': ''}
+        return settled
+    # settled at the first look: the lock is never taken, and the look is said
+    res = deploy_lock.run_task(dict(p), settled=says(True))
+    assert res['settled'] and not res['taken'] and res['look']['settled'] and not os.path.exists(path)
+    assert looks == [('f', False)]
+    # not settled: the lock is taken, and the host looked at again under it
+    looks.clear()
+    res = deploy_lock.run_task(dict(p), settled=says(False, False))
+    assert res['taken'] and 'settled' not in res and looks == [('f', False), ('f', True)]
+    deploy_lock.release(path, 'a')
+    # another deploy made it settled meanwhile: under the lock it is, and the lock is let go at once
+    res = deploy_lock.run_task(dict(p), settled=says(False, True))
+    assert res['settled'] and not res['taken'] and not os.path.exists(path)
+    # held by another run: neither look is under it, and the caller waits as before
+    deploy_lock.acquire(path, 'b', ME, 60)
+    res = deploy_lock.run_task(dict(p), settled=says(False))
+    assert not res['taken'] and 'look' not in res and res['holder']['token'] == 'b'

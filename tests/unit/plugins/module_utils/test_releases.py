@@ -209,6 +209,25 @@ def test_a_snapshot_with_prune_cleans_up_in_the_same_call(tmp_path):
     assert bad['failed'] and 'pyfleet_keep is 0; it must be 1 or more' in bad['msg']
 
 
+def test_a_snapshot_lets_the_deploy_lock_go_in_the_same_call_but_only_this_runs(tmp_path):
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+    root = make(tmp_path, 'h:L:v3 c:R:v2')
+    lock = str(tmp_path / 'lock' / 'shop.deploy')
+    p = params(root, action='snapshot', release=root + '/releases/h', plan={'web': None})
+    assert 'unlocked' not in releases.run_task(dict(p))
+    deploy_lock.acquire(lock, 'mine', {}, 60)
+    # another run's token: the lock stays
+    assert releases.run_task(dict(p, unlock={'path': lock, 'token': 'theirs'}))['unlocked'] is False
+    assert os.path.exists(lock)
+    # this run's, in check mode too (a check run holds the lock as well)
+    res = releases.run_task(dict(p, unlock={'path': lock, 'token': 'mine'}), check_mode=True)
+    assert res['unlocked'] is True and not os.path.exists(lock)
+    # a keep that is refused refuses before the snapshot, and the lock stays for the caller to release
+    deploy_lock.acquire(lock, 'mine', {}, 60)
+    bad = releases.run_task(dict(p, prune=True, keep=0, unlock={'path': lock, 'token': 'mine'}))
+    assert bad['failed'] and os.path.exists(lock)
+
+
 class FakeSystemd:
     """systemctl show, answering from a table of unit states."""
 

@@ -110,15 +110,26 @@ def slice_limits(limits):
     return contract.slice_limits(limits.get('memory_max', ''), limits.get('cpu_quota', ''), limits.get('tasks_max', 1024))
 
 
-def rollout(hosts, hostvars, max_fail_percentage=0):
+def rollout(hosts, hostvars, max_fail_percentage=0, batches=None):
     """Where the rolling deploy over ``hosts`` stands, from each one's report and failure in ``hostvars``
-    (module_utils/rollout.py), with ``said``: what the run says of it ('' when no host failed)."""
+    (module_utils/rollout.py), with ``said``: what the run says of it ('' when no host failed). ``batches``: the
+    batches that started (None: the rollout's, as the plan cut them, ``pyfleet__batches``)."""
     seen = {}
     for name in hosts:
         host = hostvars.get(name) or {}
         seen[name] = {'reported': host.get('pyfleet__reported') or None, 'failed': host.get('pyfleet__failed') or None}
-    state = _rollout.rollout(seen, max_fail_percentage)
+        if batches is None:
+            batches = host.get('pyfleet__batches')
+    state = _rollout.rollout(seen, max_fail_percentage, batches)
     return dict(state, said=_rollout.said(state))
+
+
+def batches(hosts, serial):
+    """``hosts`` cut into the rollout's batches as ``serial`` would cut a play's (module_utils/rollout.py)."""
+    try:
+        return _rollout.batches(hosts, serial)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def scale_units(units, unit_prefix, scale):
@@ -165,5 +176,5 @@ class FilterModule(object):
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
                 'run_line': run_line, 'lb_server': lb_server, 'health_path': health_path, 'site_host': site_host,
-                'rollout': rollout, 'slice_limits': slice_limits, 'env_file': env_file, 'kept_scale': kept_scale,
+                'rollout': rollout, 'batches': batches, 'slice_limits': slice_limits, 'env_file': env_file, 'kept_scale': kept_scale,
                 'scale_units': scale_units, 'process_counts': process_counts}

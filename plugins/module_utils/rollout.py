@@ -3,10 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where a rolling deploy stands, from what each app host of the run reported (plain Python, on the controller).
 
-A deploy goes through the app hosts in batches (``serial``). Each host that took part leaves its report (the run's
-``pyfleet__reported``: its outcome, the batch it switched with, what it serves and what served before) and, when it
-failed, its failure (the task and the first line of what it said). From those alone:
+A deploy goes through the app hosts in batches (``batches``: as ``serial`` cuts a play's hosts, one after the other
+in one play). Each host that took part leaves its report (the run's ``pyfleet__reported``: its outcome, the batch it
+switched with, what it serves and what served before) and, when it failed, its failure (the task and the first line
+of what it said). From those alone:
 
+- a host of a batch that started which left neither was *lost*: its deploy never ended where the run could see it
+  (the host could not be reached, or failed where its deploy's rescue could not note it); it counts as failed;
 - the rollout *stopped* when, in some batch, more than ``max_fail_percentage`` % of its hosts failed: no later
   host starts;
 - then every host that switched to a new release in this run goes *back* to the release it served before
@@ -20,20 +23,60 @@ serves now.
 
 from __future__ import annotations
 
+# a lost host's failure: the run never heard how its deploy ended
+LOST = {'task': '', 'lost': True,
+        'msg': 'no word from the host since its batch started: it could not be reached (said above, where it happened)'}
 
-def rollout(hosts, max_fail_percentage=0):
-    """``hosts``: ``{name: {'reported': dict or None, 'failed': dict or None}}`` in the play's order.
+
+def batches(hosts, serial):
+    """``hosts`` (the play's, in its order) cut into batches as Ansible's ``serial`` cuts them: ``serial`` is a
+    number, a percentage of all the hosts (``'25%'``: at least one) or a list of them, the last one repeated until
+    every host has its batch; 0 or an empty list is one batch of all. Raises ValueError on anything else."""
+    hosts = list(hosts)
+    sizes = serial if isinstance(serial, (list, tuple)) else [serial]
+    try:
+        sizes = [int(float(str(v).strip()[:-1]) / 100.0 * len(hosts)) or 1 if str(v).strip().endswith('%') else int(v)
+                 for v in sizes] or [0]
+    except (TypeError, ValueError):
+        raise ValueError('pyfleet_batch is %r: give the app hosts switched at a time as a number, a percentage or a '
+                         'list of them, e.g. 2, "25%%" or [1, "25%%"] (a canary, then a quarter of them at a time).'
+                         % (serial,))
+    out, i = [], 0
+    while hosts:
+        size = sizes[min(i, len(sizes) - 1)]
+        if size <= 0:
+            out.append(hosts)
+            break
+        out.append(hosts[:size])
+        hosts = hosts[size:]
+        i += 1
+    return out
+
+
+def rollout(hosts, max_fail_percentage=0, batches=None):
+    """``hosts``: ``{name: {'reported': dict or None, 'failed': dict or None}}`` in the play's order; ``batches``:
+    the rollout's batches that started, in order (None: as the hosts reported them, and none is lost).
 
     Returns ``{'stopped', 'failed', 'back', 'stays', 'not_reached'}``: whether the rollout stopped, the failed
-    hosts (``{name: failure}``), the hosts that go back (``{name: release}``), the hosts that switched and cannot
-    go back (``{name: why}``), and the hosts with no report."""
+    hosts (``{name: failure}``, a lost host's is ``LOST``), the hosts that go back (``{name: release}``), the hosts
+    that switched and cannot go back (``{name: why}``), and the hosts never reached (no report, not failed)."""
     pct = float(max_fail_percentage or 0)
     failed = {n: h['failed'] for n, h in hosts.items() if h.get('failed')}
-    batches = {}
-    for name in failed:
-        batch = tuple((hosts[name].get('reported') or {}).get('batch') or [name])
-        batches.setdefault(batch, set()).add(name)
-    stopped = any(len(names) * 100.0 > pct * len(batch) for batch, names in batches.items())
+    lost_counts = batches is not None
+    if batches is None:
+        batches = []
+        for name in hosts:
+            batch = list((hosts[name].get('reported') or {}).get('batch') or [name])
+            if batch not in batches:
+                batches.append(batch)
+    stopped = False
+    for batch in batches:
+        for name in batch:
+            if lost_counts and name in hosts and not hosts[name].get('reported') and name not in failed:
+                failed[name] = dict(LOST)
+        if sum(1 for name in batch if name in failed) * 100.0 > pct * len(batch):
+            stopped = True
+            break
     back, stays = {}, {}
     for name, h in hosts.items():
         r = h.get('reported') or {}
@@ -50,7 +93,7 @@ def rollout(hosts, max_fail_percentage=0):
         else:
             back[name] = before
     return {'stopped': stopped, 'failed': failed, 'back': back, 'stays': stays,
-            'not_reached': [n for n, h in hosts.items() if not h.get('reported')]}
+            'not_reached': [n for n, h in hosts.items() if not h.get('reported') and n not in failed]}
 
 
 def said(state):
@@ -58,8 +101,13 @@ def said(state):
     and where the fleet stands; '' when no host failed."""
     if not state['failed']:
         return ''
-    parts = ['pyfleet: the deploy failed on %s (said above, where it failed).'
-             % ', '.join('%s at %r' % (n, f.get('task') or '?') for n, f in state['failed'].items())]
+    at = ['%s at %r' % (n, f.get('task') or '?') for n, f in state['failed'].items() if not f.get('lost')]
+    lost = [n for n, f in state['failed'].items() if f.get('lost')]
+    parts = ['pyfleet: the deploy failed on %s (said above, where it failed).' % ', '.join(at)] if at else []
+    if lost:
+        parts.append('pyfleet: %s could not be reached during %s deploy (said above); what %s serves is as the '
+                     'deploy left it there.' % (', '.join(lost), 'its' if len(lost) == 1 else 'their',
+                                                'it' if len(lost) == 1 else 'each'))
     if not state['stopped']:
         parts.append('It is within pyfleet_max_fail_percentage, so the rollout went on.')
         return ' '.join(parts)

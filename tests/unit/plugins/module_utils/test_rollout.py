@@ -1,7 +1,7 @@
 """Where a rolling deploy stands (module_utils/rollout.py): when it stops, who goes back and to what, table-driven."""
 import pytest
 
-from ansible_collections.pyfleet.deploy.plugins.module_utils.rollout import rollout, said
+from ansible_collections.pyfleet.deploy.plugins.module_utils.rollout import batches, rollout, said
 
 
 def ok(batch, serves='r2', before='r1', switched=True):
@@ -66,3 +66,61 @@ def test_a_host_that_went_back_counts_among_those_that_go_back_at_what_it_serves
 def test_one_host_alone_says_no_rollout():
     text = said(rollout({'a': bad(['a'])}, 0))
     assert text == "pyfleet: the deploy failed on a at 'Switch to the release' (said above, where it failed)."
+
+
+# ---------------------------------------------------------------- the batches, as serial cuts them
+SERIALS = [[1, '25%'], 1, 2, '50%', '30%', '100%', 0, [], [1, 2], [2, '10%'], '3', ['1', '34%'], -1]
+
+
+@pytest.mark.parametrize('count', [1, 2, 3, 4, 7, 10])
+@pytest.mark.parametrize('serial', SERIALS, ids=[repr(s) for s in SERIALS])
+def test_batches_are_cut_as_ansible_cuts_a_serial_play(serial, count):
+    """Ansible itself says how serial cuts a play's hosts: its own playbook executor, on the same hosts."""
+    from ansible.executor.playbook_executor import PlaybookExecutor
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.play import Play
+    from ansible.template import Templar
+    from ansible.vars.manager import VariableManager
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[])
+    names = ['h%d' % i for i in range(count)]
+    for name in names:
+        inventory.add_host(name, group='all')
+    variables = VariableManager(loader=loader, inventory=inventory)
+    play = Play.load({'hosts': 'all', 'serial': serial, 'gather_facts': False}, variable_manager=variables, loader=loader)
+    play.post_validate(Templar(loader))      # serial as the play has it: always a list
+    executor = PlaybookExecutor.__new__(PlaybookExecutor)
+    executor._inventory = inventory
+    want = [[h.name for h in batch] for batch in executor._get_serialized_batches(play)]
+    assert batches(names, serial) == want
+
+
+def test_batches_refuse_what_serial_cannot_take_naming_the_input():
+    with pytest.raises(ValueError, match=r'pyfleet_batch is .abc.: give the app hosts switched at a time'):
+        batches(['a', 'b'], 'abc')
+
+
+# ---------------------------------------------------------------- a lost host (no word since its batch started)
+def test_a_host_that_left_no_word_in_a_batch_that_started_is_lost_and_stops_the_rollout():
+    hosts = {'a': ok(['a']), 'b': NONE, 'c': NONE}
+    state = rollout(hosts, 0, [['a'], ['b'], ['c']])
+    assert state['stopped'] and state['back'] == {'a': 'r1'} and state['not_reached'] == ['c']
+    assert state['failed']['b']['lost']
+    text = said(state)
+    assert 'b could not be reached during its deploy' in text and 'a (r1)' in text and 'Never reached' in text
+
+
+def test_only_the_batches_that_started_can_lose_a_host():
+    # the start of the second batch: the first went through, the second has said nothing yet
+    assert not rollout({'a': ok(['a']), 'b': NONE, 'c': NONE}, 0, [['a']])['stopped']
+    # the canary was lost: nothing else starts, nothing goes back
+    state = rollout({'a': NONE, 'b': NONE}, 0, [['a'], ['b']])
+    assert state['stopped'] and state['back'] == {} and list(state['failed']) == ['a'] and state['not_reached'] == ['b']
+
+
+def test_a_lost_host_within_the_percentage_lets_the_rollout_go_on():
+    hosts = {'a': ok(['a', 'b']), 'b': NONE, 'c': ok(['c', 'd']), 'd': ok(['c', 'd'])}
+    state = rollout(hosts, 50, [['a', 'b'], ['c', 'd']])
+    assert not state['stopped'] and list(state['failed']) == ['b'] and state['back'] == {}
+    assert 'the rollout went on' in said(state)

@@ -124,12 +124,16 @@ def rollout(hosts, hostvars, max_fail_percentage=0, batches=None):
     return dict(state, said=_rollout.said(state))
 
 
-def batches(hosts, serial):
-    """``hosts`` cut into the rollout's batches as ``serial`` would cut a play's (module_utils/rollout.py)."""
+def batches(hosts, serial, strict=True):
+    """``hosts`` cut into the rollout's batches as ``serial`` would cut a play's (module_utils/rollout.py). What
+    ``serial`` cannot say fails, or with ``strict=False`` is the result: a string that says it, for a check to
+    say once."""
     try:
         return _rollout.batches(hosts, serial)
     except ValueError as exc:
-        raise AnsibleFilterError(str(exc))
+        if strict:
+            raise AnsibleFilterError(str(exc))
+        return str(exc)
 
 
 def scale_units(units, unit_prefix, scale):

@@ -28,6 +28,7 @@ def inventory(tmp_path):
                                      'name one of web-1, web-2.'),
     ({'pyfleet_artifacts_url': 'ftp://store.example.com/pyfleet/'}, 'pyfleet_artifacts_url is "ftp://store.example.com'
                                                                     '/pyfleet/" and pyfleet_artifacts_url_auth has []'),
+    ({'pyfleet_batch': 'some'}, 'pyfleet_batch is \'some\': give the app hosts switched at a time as a number, a percentage'),
     ({'pyfleet_memory_max': 'lots'}, 'the app\'s limits are not systemd\'s (pyfleet_memory_max "lots"'),
     ({'pyfleet_artifacts_url': 'https://store.example.com/pyfleet/', 'pyfleet_artifacts_url_auth': {'password': 'sekrit-55'}},
      'pyfleet_artifacts_url_auth has ["password"]'),

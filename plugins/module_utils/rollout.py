@@ -57,9 +57,11 @@ def rollout(hosts, max_fail_percentage=0, batches=None):
     """``hosts``: ``{name: {'reported': dict or None, 'failed': dict or None}}`` in the play's order; ``batches``:
     the rollout's batches that started, in order (None: as the hosts reported them, and none is lost).
 
-    Returns ``{'stopped', 'failed', 'back', 'stays', 'not_reached'}``: whether the rollout stopped, the failed
-    hosts (``{name: failure}``, a lost host's is ``LOST``), the hosts that go back (``{name: release}``), the hosts
-    that switched and cannot go back (``{name: why}``), and the hosts never reached (no report, not failed)."""
+    Returns ``{'stopped', 'failed', 'lost', 'fail_on', 'back', 'stays', 'not_reached'}``: whether the rollout
+    stopped, the failed hosts (``{name: failure}``, a lost host's is ``LOST``), the lost ones among them, where the
+    run fails (the failed hosts that can be reached, else the controller, ``localhost``, when only lost hosts
+    failed), the hosts that go back (``{name: release}``), the hosts that switched and cannot go back
+    (``{name: why}``), and the hosts never reached (no report, not failed)."""
     pct = float(max_fail_percentage or 0)
     failed = {n: h['failed'] for n, h in hosts.items() if h.get('failed')}
     lost_counts = batches is not None
@@ -92,7 +94,9 @@ def rollout(hosts, max_fail_percentage=0, batches=None):
             stays[name] = 'its switch restarted the release it served (a new configuration only)'
         else:
             back[name] = before
-    return {'stopped': stopped, 'failed': failed, 'back': back, 'stays': stays,
+    lost = [n for n, f in failed.items() if f.get('lost')]
+    fail_on = [n for n in failed if n not in lost] or (['localhost'] if failed else [])
+    return {'stopped': stopped, 'failed': failed, 'lost': lost, 'fail_on': fail_on, 'back': back, 'stays': stays,
             'not_reached': [n for n, h in hosts.items() if not h.get('reported') and n not in failed]}
 
 
@@ -101,8 +105,8 @@ def said(state):
     and where the fleet stands; '' when no host failed."""
     if not state['failed']:
         return ''
-    at = ['%s at %r' % (n, f.get('task') or '?') for n, f in state['failed'].items() if not f.get('lost')]
-    lost = [n for n, f in state['failed'].items() if f.get('lost')]
+    at = ['%s at %r' % (n, f.get('task') or '?') for n, f in state['failed'].items() if n not in state['lost']]
+    lost = state['lost']
     parts = ['pyfleet: the deploy failed on %s (said above, where it failed).' % ', '.join(at)] if at else []
     if lost:
         parts.append('pyfleet: %s could not be reached during %s deploy (said above); what %s serves is as the '

@@ -42,6 +42,7 @@ def test_rollout(name, hosts, pct, stopped, back, stays, not_reached):
     state = rollout(hosts, pct)
     assert (state['stopped'], state['back'], state['stays'], state['not_reached']) == (stopped, back, stays, not_reached)
     assert set(state['failed']) == {n for n, h in hosts.items() if h['failed']}
+    assert state['lost'] == [] and state['fail_on'] == [n for n, h in hosts.items() if h['failed']]
 
 
 def test_said_names_the_failed_host_and_where_the_fleet_stands_but_not_the_error_again():
@@ -106,7 +107,7 @@ def test_a_host_that_left_no_word_in_a_batch_that_started_is_lost_and_stops_the_
     hosts = {'a': ok(['a']), 'b': NONE, 'c': NONE}
     state = rollout(hosts, 0, [['a'], ['b'], ['c']])
     assert state['stopped'] and state['back'] == {'a': 'r1'} and state['not_reached'] == ['c']
-    assert state['failed']['b']['lost']
+    assert state['failed']['b']['lost'] and state['lost'] == ['b'] and state['fail_on'] == ['localhost']
     text = said(state)
     assert 'b could not be reached during its deploy' in text and 'a (r1)' in text and 'Never reached' in text
 

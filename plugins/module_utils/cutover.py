@@ -66,6 +66,10 @@ ARGUMENT_SPEC = dict(
     drain_seconds=dict(type='float', default=10.0),
     first_deploy=dict(type='bool', default=False),
     env_file=dict(type='path', default=''),
+    # once the switch went through: the live release's snapshot, in the same round-trip (releases.keep; the
+    # parameters of pyfleet.deploy.app_releases' snapshot action but the release and its health check, which
+    # are this switch's); empty: none
+    snapshot=dict(type='dict', default={}),
 )
 
 _ACTIVE = ('active', 'activating', 'reloading')
@@ -479,6 +483,22 @@ def run_task(p, host=None, check_mode=False):
         return dict(failed=True, msg=bad)
     cut = Cutover(p, host, check_mode)
     try:
-        return cut.run()
+        res = cut.run()
     except Failed as exc:
         return dict(failed=True, changed=cut.changed, msg=str(exc), actions=cut.done)
+    # the health check a rerun's fast path asks through nginx (kept in the snapshot)
+    res['check'] = dict(url=p['site_url'] + p['health_path'] if p['site_url'] else '', host=p['host'],
+                        status_codes=p['status_codes'], body=p['body'], request_timeout=p['request_timeout'])
+    if p['snapshot'] and not (check_mode and p['first_deploy']):
+        live = res['live_release']
+        try:
+            kept = releases.keep(releases.snapshot_params(dict(
+                p['snapshot'], release=live, protect=[live],
+                plan=dict(p['snapshot'].get('plan') or {}, check=res['check']))), check_mode)
+        except (ValueError, OSError) as exc:
+            return dict(res, failed=True, msg='pyfleet: the switch went through, but the live release\'s snapshot '
+                                              'failed: %s' % exc)
+        if kept.get('failed'):
+            return dict(res, **kept)
+        res.update(snapshot=kept, changed=res['changed'] or kept['changed'])
+    return res

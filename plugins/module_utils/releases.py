@@ -475,16 +475,7 @@ def run_task(p, check_mode=False):
         return dict(changed=mark(p['state'], p['release'], p['mark'], p['why'], check_mode, p['data']),
                     release=os.path.basename(p['release'].rstrip('/')), mark=p['mark'])
     if p['action'] == 'snapshot':
-        if p['prune'] and p['keep'] < 1:
-            return _keep_refused(p['keep'])
-        res = snapshot(p, check_mode)
-        if p['prune']:
-            pruned = prune(p, check_mode)
-            res = dict(res, **dict(pruned, changed=res['changed'] or pruned['changed']))
-        if p['unlock']:     # the deploy's last step on the host: its lock goes in the same round-trip (check mode too)
-            from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock  # (it reads through this file)
-            res['unlocked'] = deploy_lock.release(p['unlock']['path'], p['unlock']['token'])
-        return res
+        return keep(p, check_mode)
     if p['action'] == 'one':
         return one(p)
     if p['action'] == 'prepare':
@@ -496,6 +487,31 @@ def run_task(p, check_mode=False):
     if p['keep'] < 1:
         return _keep_refused(p['keep'])
     return prune(p, check_mode)
+
+
+def keep(p, check_mode=False):
+    """The snapshot action: ``snapshot``; with ``prune``, then the clean-up (``prune``); with ``unlock``, then the
+    deploy lock goes (the deploy's last step on the host), all in the same round-trip (check mode too)."""
+    if p['prune'] and p['keep'] < 1:
+        return _keep_refused(p['keep'])
+    res = snapshot(p, check_mode)
+    if p['prune']:
+        pruned = prune(p, check_mode)
+        res = dict(res, **dict(pruned, changed=res['changed'] or pruned['changed']))
+    if p['unlock']:
+        from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock  # (it reads through this file)
+        res['unlocked'] = deploy_lock.release(p['unlock']['path'], p['unlock']['token'])
+    return res
+
+
+def snapshot_params(values):
+    """``values`` (the snapshot action's parameters, as another module passes them on) checked against this
+    module's argument spec, with its defaults: the parameters ``keep`` takes. A ValueError says what is wrong."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    checked = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(values, action='snapshot'))
+    if checked.error_messages:
+        raise ValueError('; '.join(checked.error_messages))
+    return checked.validated_parameters
 
 
 def _keep_refused(keep):

@@ -70,6 +70,7 @@ class SaidOnce(ActionBase):
         args = dict(self._task.args)
         heartbeat = float(args.pop('heartbeat', 0) or 0)
         show = args.pop('show', '') or ''
+        args = self.module_args(args)
         if heartbeat > 0 and not self._task.async_val and not self._task.check_mode:
             result.update(self._with_heartbeat(args, task_vars, heartbeat))
         else:
@@ -82,6 +83,10 @@ class SaidOnce(ActionBase):
             if said:
                 self._display.display(said)
         return said_once(result)
+
+    def module_args(self, args):
+        """The module's arguments from the task's (a subclass adds what only the controller knows)."""
+        return args
 
     def _with_heartbeat(self, args, task_vars, heartbeat):
         # the background job's own limit, for the wrapper only: ansible-core must not poll the task itself

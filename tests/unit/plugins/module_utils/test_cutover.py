@@ -1,6 +1,7 @@
 """Blue/green's cutover in one round-trip (module_utils/cutover.py), against a fake machine: the order of what it
 does, what a failure puts back, how long it drains, and what check mode predicts."""
 import contextlib
+import json
 import os
 import subprocess
 
@@ -219,7 +220,9 @@ def test_the_live_release_rerun_changes_nothing(app):
     p = live(app)
     res = cutover.run_task(p, host)
     assert res == {'changed': False, 'switched': False, 'live_release': str(app / 'releases/r1'), 'current_changed': False,
-                   'served_before': str(app / 'releases/r1'), 'instance': BLUE, 'actions': []}
+                   'served_before': str(app / 'releases/r1'), 'instance': BLUE, 'actions': [],
+                   'check': {'url': '', 'host': 'shop.example.com', 'status_codes': None, 'body': '',
+                             'request_timeout': 5.0}}
     assert not host.asked
     assert cutover.run_task(p, host, check_mode=True)['changed'] is False
 
@@ -370,3 +373,49 @@ def test_an_instance_that_never_answers_on_its_port_is_named_with_the_ports_it_l
     res = cutover.run_task(tcp(app), host)
     assert res['failed'] and GREEN + ' ' + said in res['msg'] and res['msg'].count('PORT') >= 1
     assert (app / 'upstream.conf').read_text().startswith('# live: 8000')
+
+
+def _snapshot(app, **kw):
+    """app_switch's snapshot parameters (files: the environment, as it is now)."""
+    (app / 'env').write_text('A=1\n')
+    return dict(dict(releases=str(app / 'releases'), state=str(app / 'state'), current=str(app / 'current'),
+                     files=[str(app / 'env')], plan={'web': {'slots': SLOTS}, 'fingerprint': 'f1', 'config': 'c1'}), **kw)
+
+
+def test_a_switch_that_went_through_keeps_the_live_release_s_snapshot_in_the_same_round_trip(app):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    res = cutover.run_task(params(app, site_url='http://127.0.0.1', health_path='/up', snapshot=_snapshot(app)), host)
+    assert not res.get('failed') and res['snapshot']['changed'] and res['snapshot']['release'] == 'r2'
+    kept = json.loads((app / 'state/r2.config/plan.json').read_text())
+    # the check a rerun asks through nginx is the switch's own
+    assert kept['check'] == res['check'] == {'url': 'http://127.0.0.1/up', 'host': 'shop.example.com',
+                                              'status_codes': None, 'body': '', 'request_timeout': 5.0}
+    assert kept['fingerprint'] == 'f1' and kept['files'] == [str(app / 'env')]
+    assert (app / 'state/r2.config/env').read_text() == 'A=1\n'
+    # the same again changes nothing
+    again = cutover.run_task(params(app, site_url='http://127.0.0.1', health_path='/up', snapshot=_snapshot(app)), host)
+    assert again['changed'] is False and again['snapshot']['changed'] is False
+
+
+def test_a_switch_that_failed_keeps_no_snapshot_and_the_lock_stays(app, monkeypatch):
+    released = []
+    from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+    monkeypatch.setattr(deploy_lock, 'release', lambda path, token: released.append(path) or True)
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET}, healthy=False)
+    res = cutover.run_task(params(app, snapshot=_snapshot(app, unlock={'path': '/run/lock/x', 'token': 't'})), host)
+    assert res['failed'] and 'snapshot' not in res and not (app / 'state/r2.config').exists() and not released
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    res = cutover.run_task(params(app, snapshot=_snapshot(app, unlock={'path': '/run/lock/x', 'token': 't'})), host)
+    assert res['snapshot']['unlocked'] is True and released == ['/run/lock/x']
+
+
+def test_a_check_run_of_a_first_deploy_keeps_no_snapshot(app):
+    host = FakeHost()
+    res = cutover.run_task(params(app, first_deploy=True, snapshot=_snapshot(app)), host, check_mode=True)
+    assert 'snapshot' not in res and not (app / 'state/r2.config').exists()
+
+
+def test_bad_snapshot_parameters_are_said(app):
+    host = FakeHost(active={BLUE, TARGET, WORKER}, enabled={BLUE, TARGET})
+    res = cutover.run_task(params(app, snapshot=dict(_snapshot(app), keep='many')), host)
+    assert res['failed'] and "the live release's snapshot failed" in res['msg'] and 'keep' in res['msg']

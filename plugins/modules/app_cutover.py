@@ -124,6 +124,15 @@ options:
         that fails never reaches what serves, at a restart or a reboot. Empty leaves environments alone.
     type: path
     default: ""
+  snapshot:
+    description:
+      - Once the switch went through, the live release's snapshot in the same round-trip - the parameters of
+        pyfleet.deploy.app_releases' C(snapshot) action (C(releases), C(state), C(current), C(files), C(plan), C(prune),
+        C(keep), C(venvs), C(slots), C(unlock)) but the release, which is the live one (kept from the clean-up), and
+        the plan's C(check), which is this switch's health check through nginx. The action adds this run's token to
+        C(unlock). Empty - no snapshot. Skipped in a check run where nothing serves yet.
+    type: dict
+    default: {}
 '''
 
 EXAMPLES = r'''
@@ -166,6 +175,16 @@ current_changed:
   description: Whether C(current) moved.
   returned: success
   type: bool
+check:
+  description: The health check a rerun's fast path asks through nginx - url (empty without a site URL), host,
+    status_codes, body, request_timeout.
+  returned: success
+  type: dict
+snapshot:
+  description: With O(snapshot), what pyfleet.deploy.app_releases' C(snapshot) action returns (changed, release,
+    written; with prune, what it removed; with unlock, unlocked).
+  returned: success, with O(snapshot)
+  type: dict
 actions:
   description: What was done, in order (started, asked, wrote, reloaded, drained, stopped).
   returned: always

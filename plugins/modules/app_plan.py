@@ -289,7 +289,15 @@ findings:
       type: list
       elements: dict
 notes:
-  description: The notes alone, as text (the warnings are said as the task's warnings).
+  description: The notes alone, as text (the warnings are said as the task's warnings); the action says them once.
   returned: success
   type: str
+ansible_facts:
+  description: The plan as the fact C(app_plan_result) (with C(run_once), on every host of the play).
+  returned: success
+  type: dict
+  contains:
+    app_plan_result:
+      description: The same as RV(plan).
+      type: dict
 '''

@@ -47,7 +47,7 @@ class LookupModule(LookupBase):
         variables = variables or {}
         defaults = contract.role_defaults(_ROOT)
         found = {}
-        for name in contract.role_inputs(_ROOT):
+        for name in contract.role_inputs_cached(_ROOT, os.path.expanduser('~/.cache/pyfleet')):
             if name not in variables:
                 continue
             raw = variables[name]

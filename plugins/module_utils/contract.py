@@ -542,6 +542,48 @@ def _tasks_publish(tasks, names):
             _tasks_publish(part, names)
 
 
+def _role_files(root):
+    """The YAML files of the roles and playbooks under ``root`` that role_inputs reads, in order."""
+    paths = []
+    for top in ('roles', 'playbooks'):  # (a checkout's root also holds .venv, caches, tests: never walked)
+        for base, dirs, files in os.walk(os.path.join(root, top)):
+            dirs[:] = sorted(d for d in dirs if d not in ('__pycache__', 'tests', 'molecule'))
+            paths += [os.path.join(base, f) for f in sorted(files) if f.endswith(('.yml', '.yaml'))]
+    return paths
+
+
+def role_inputs_cached(root, cache_dir):
+    """role_inputs(root), kept in ``cache_dir`` under a key made of each file's path, size and modification time:
+    it parses every YAML file of the roles and playbooks (some 50 ms), which a deploy would do once per host and
+    run; the key is a walk and a stat of each. A cache that cannot be read or written is left aside."""
+    stats = []
+    for path in _role_files(root):
+        st = os.stat(path)
+        stats.append('%s %d %d' % (os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
+    key = hashlib.sha256('\n'.join(stats).encode()).hexdigest()[:32]
+    path = os.path.join(cache_dir, 'role-inputs-%s.json' % key)
+    try:
+        with open(path) as fh:
+            names = json.load(fh)
+        if isinstance(names, list):
+            return names
+    except (OSError, ValueError):
+        pass
+    names = role_inputs(root)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        for old in os.listdir(cache_dir):   # what earlier versions of the files gave
+            if old.startswith('role-inputs-') and old != os.path.basename(path):
+                os.unlink(os.path.join(cache_dir, old))
+        tmp = '%s.%d' % (path, os.getpid())
+        with open(tmp, 'w') as fh:
+            json.dump(names, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return names
+
+
 def role_inputs(root):
     """The role variables a user may set, by name: every option of the roles' argument specs (each entry point)
     under ``root``, less what the collection's own tasks set as a fact or register (a role's published
@@ -549,12 +591,7 @@ def role_inputs(root):
     import yaml  # the controller's (ansible-core needs it); a host never calls this
 
     options, published = set(), set()
-    paths = []
-    for top in ('roles', 'playbooks'):  # (a checkout's root also holds .venv, caches, tests: never walked)
-        for base, dirs, files in os.walk(os.path.join(root, top)):
-            dirs[:] = sorted(d for d in dirs if d not in ('__pycache__', 'tests', 'molecule'))
-            paths += [os.path.join(base, f) for f in sorted(files) if f.endswith(('.yml', '.yaml'))]
-    for path in paths:
+    for path in _role_files(root):
         rel = os.path.relpath(path, root).split(os.sep)
         with open(path) as fh:
             data = yaml.load(fh, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))

@@ -346,6 +346,24 @@ def test_role_inputs_are_the_options_less_what_the_tasks_publish(tmp_path):
     assert contract.role_defaults(str(tmp_path)) == {'r_port': 80, 'r_conf': '/etc/{{ r_port }}'}
 
 
+def test_role_inputs_are_kept_until_a_file_changes(tmp_path, monkeypatch):
+    spec = tmp_path / 'roles/r/meta/argument_specs.yml'
+    spec.parent.mkdir(parents=True)
+    spec.write_text('argument_specs:\n  main:\n    options:\n      r_port: {type: int}\n')
+    cache = tmp_path / 'cache'
+    assert contract.role_inputs_cached(str(tmp_path), str(cache)) == ['r_port']
+    # read from the cache while the files are as they were: the walk does not parse them again
+    parsed = []
+    monkeypatch.setattr(contract, 'role_inputs', lambda root: parsed.append(root) or ['parsed'])
+    assert contract.role_inputs_cached(str(tmp_path), str(cache)) == ['r_port'] and not parsed
+    # a file that changed (another size or time) is read again, and the old entry goes
+    spec.write_text('argument_specs:\n  main:\n    options:\n      r_port: {type: int}\n      r_dir: {type: path}\n')
+    assert contract.role_inputs_cached(str(tmp_path), str(cache)) == ['parsed'] and parsed
+    assert len(os.listdir(str(cache))) == 1
+    # a cache that cannot be written is left aside
+    assert contract.role_inputs_cached(str(tmp_path), str(spec)) == ['parsed']
+
+
 def test_the_collections_role_inputs_leave_out_its_published_results():
     inputs = contract.role_inputs(ROOT)
     assert {'app_switch_health_timeout', 'nginx_site_server_names', 'pyenv_root'} <= set(inputs)

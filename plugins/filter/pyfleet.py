@@ -110,6 +110,11 @@ def slice_limits(limits):
     return contract.slice_limits(limits.get('memory_max', ''), limits.get('cpu_quota', ''), limits.get('tasks_max', 1024))
 
 
+def input_problems(inputs, batches, server_names=(), app_hosts=(), lb=False):
+    """What the project inputs ask for that cannot work, each a sentence with its fix (contract.input_problems)."""
+    return contract.input_problems(inputs or {}, batches, list(server_names or []), list(app_hosts or []), bool(lb))
+
+
 def rollout(hosts, hostvars, max_fail_percentage=0, batches=None):
     """Where the rolling deploy over ``hosts`` stands, from each one's report and failure in ``hostvars``
     (module_utils/rollout.py), with ``said``: what the run says of it ('' when no host failed). ``batches``: the
@@ -180,5 +185,5 @@ class FilterModule(object):
                 'gunicorn_answer': gunicorn_answer, 'vcap_services': vcap_services,
                 'vcap_application': vcap_application, 'fingerprint': fingerprint, 'env_text': env_text,
                 'run_line': run_line, 'lb_server': lb_server, 'health_path': health_path, 'site_host': site_host,
-                'rollout': rollout, 'batches': batches, 'slice_limits': slice_limits, 'env_file': env_file, 'kept_scale': kept_scale,
+                'rollout': rollout, 'batches': batches, 'input_problems': input_problems, 'slice_limits': slice_limits, 'env_file': env_file, 'kept_scale': kept_scale,
                 'scale_units': scale_units, 'process_counts': process_counts}

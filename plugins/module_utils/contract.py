@@ -115,6 +115,46 @@ def check_inputs(p, findings):
                      'Set pyfleet_step_timeout to the seconds a build step may take (1800 by default).')
 
 
+_DNS_NAME_RE = re.compile(r'^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$')
+
+
+def input_problems(inputs, batches, server_names=(), app_hosts=(), lb=False):
+    """What the project inputs (``inputs``: deploy.yml's pyfleet_inputs) ask for that cannot work, each said as a
+    sentence with its fix, before any host is touched: the slice's limits (systemd ignores one it cannot read, and
+    says so only in its journal), the rollout's batches (``batches``: the filter batches' answer, a string when
+    pyfleet_batch cannot be read), HTTPS (a certificate from an ACME CA is for the site's DNS names,
+    ``server_names``), the host that runs the scheduled jobs (one of ``app_hosts``), the store at a URL. ``lb``:
+    the inventory has load balancers (the DNS names then point at them). [] when all is well."""
+    out = []
+    limits = inputs.get('slice') or {}
+    error = slice_limits(limits.get('memory_max', ''), limits.get('cpu_quota', ''), limits.get('tasks_max', 1024))['error']
+    if error:
+        out.append(error)
+    if isinstance(batches, str):
+        out.append(batches)
+    tls = inputs.get('tls') or ''
+    if tls not in ('', 'acme'):
+        out.append('pyfleet_tls is %s; say "acme" (a certificate from an ACME CA, renewed by itself), or leave it unset.'
+                   % json.dumps(tls))
+    names = list(server_names or [])
+    if tls == 'acme' and (not names or not all(isinstance(n, str) and _DNS_NAME_RE.match(n) for n in names)):
+        out.append("pyfleet_tls: acme needs the site's DNS names, each pointing at %s: set nginx_site_server_names, "
+                   'e.g. ["shop.example.com"] (it is %s).' % ('the lb hosts' if lb else 'the app host',
+                                                               json.dumps(names or ['_'])))
+    if inputs.get('jobs_host') not in list(app_hosts):
+        out.append('pyfleet_jobs_host is %s, which is not an app host of the inventory; name one of %s.'
+                   % (inputs.get('jobs_host'), ', '.join(app_hosts)))
+    url, auth = inputs.get('artifacts_url') or '', inputs.get('artifacts_url_auth')
+    if (url and not re.match(r'^https?://[^/\s]+', url)) or not isinstance(auth, dict) \
+            or (auth and 'username' not in auth):
+        out.append('pyfleet_artifacts_url is %s and pyfleet_artifacts_url_auth has %s; give the store as an http:// or '
+                   'https:// URL the hosts reach (its directory, e.g. https://store.example.com/pyfleet/), and its basic '
+                   'auth as {"username": ..., "password": ...}, or leave them unset (the directory pyfleet_artifacts_dir '
+                   'on the controller).' % (json.dumps(url), json.dumps(sorted(auth)) if isinstance(auth, dict)
+                                            else 'no mapping'))
+    return out
+
+
 def default_name(src):
     """The app name a source directory gives: its base name, lower case, runs of other characters as "-"."""
     base = os.path.basename(os.path.normpath(src or '')).lower()

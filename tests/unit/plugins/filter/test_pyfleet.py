@@ -22,7 +22,7 @@ def test_python_minor_refuses_what_is_not_a_version(bad):
 
 def test_the_filters_are_registered_and_documented():
     assert set(FilterModule().filters()) == {'python_minor', 'app_layout', 'plan_on_port', 'gunicorn_answer', 'vcap_services', 'vcap_application', 'fingerprint', 'env_text', 'run_line', 'lb_server', 'health_path', 'site_host', 'rollout', 'slice_limits', 'env_file',
-                                            'kept_scale', 'scale_units', 'process_counts', 'batches'}
+                                            'kept_scale', 'scale_units', 'process_counts', 'batches', 'input_problems'}
     for name in FilterModule().filters():
         res = run(['ansible-doc', '-t', 'filter', 'pyfleet.deploy.' + name])
         assert res.returncode == 0 and name in res.stdout, res.stderr

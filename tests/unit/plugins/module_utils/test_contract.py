@@ -407,3 +407,37 @@ def test_the_run_line_runs_the_apps_code_as_its_processes_run():
     # in the app's slice, under its limits
     argv = contract.run_line(dict(spec, slice='pyfleet-shop.slice'), 'pyfleet-shop-build.service', '/v')
     assert '--slice=pyfleet-shop.slice' in argv and argv.index('--slice=pyfleet-shop.slice') < argv.index('--property=ProtectSystem=strict')
+
+
+GOOD_INPUTS = {'slice': {'memory_max': '', 'cpu_quota': '', 'tasks_max': 1024}, 'tls': '', 'jobs_host': 'web-1',
+               'artifacts_url': '', 'artifacts_url_auth': {}}
+
+
+@pytest.mark.parametrize('change, batches, names, lb, said', [
+    ({}, [['web-1'], ['web-2']], [], False, []),
+    ({'tls': 'acme'}, [['web-1']], ['shop.example.com', 'www.shop.example.com'], True, []),
+    ({'artifacts_url': 'https://store.example.com/p/', 'artifacts_url_auth': {'username': 'u', 'password': 'p'}},
+     [['web-1']], [], False, []),
+    ({'slice': {'memory_max': 'lots'}}, [['web-1']], [], False, ["pyfleet: the app's limits are not systemd's"]),
+    ({}, "pyfleet_batch is 'some': ...", [], False, ["pyfleet_batch is 'some': ..."]),
+    ({'tls': 'yes'}, [['web-1']], [], False, ['pyfleet_tls is "yes"; say "acme"']),
+    ({'tls': 'acme'}, [['web-1']], [], True, ["pyfleet_tls: acme needs the site's DNS names, each pointing at the lb "
+                                               'hosts: set nginx_site_server_names, e.g. ["shop.example.com"] (it is ["_"]).']),
+    ({'tls': 'acme'}, [['web-1']], ['localhost'], False, ['each pointing at the app host', 'it is ["localhost"]']),
+    ({'jobs_host': 'web-9'}, [['web-1']], [], False, ['pyfleet_jobs_host is web-9, which is not an app host of the '
+                                                      'inventory; name one of web-1, web-2.']),
+    ({'artifacts_url': 'ftp://s/'}, [['web-1']], [], False, ['pyfleet_artifacts_url is "ftp://s/" and '
+                                                             'pyfleet_artifacts_url_auth has []']),
+    ({'artifacts_url_auth': {'password': 'x'}}, [['web-1']], [], False, ['pyfleet_artifacts_url_auth has ["password"]']),
+    ({'artifacts_url_auth': 'u:p'}, [['web-1']], [], False, ['pyfleet_artifacts_url_auth has no mapping']),
+])
+def test_input_problems_say_each_input_that_cannot_work(change, batches, names, lb, said):
+    out = contract.input_problems(dict(GOOD_INPUTS, **change), batches, names, ['web-1', 'web-2'], lb)
+    assert len(out) == (1 if said else 0), out
+    for part in said:
+        assert part in out[0], out
+
+
+def test_input_problems_are_said_all_at_once():
+    out = contract.input_problems(dict(GOOD_INPUTS, tls='yes', jobs_host='web-9'), 'bad batch', [], ['web-1'])
+    assert [o[:18] for o in out] == ['bad batch', 'pyfleet_tls is "ye', 'pyfleet_jobs_host ']

@@ -12,14 +12,14 @@ The module file documents it (ansible-doc pyfleet.deploy.app_releases).
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.kept_payloads import KeptPayloads
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.run_token import this_run
 
 MODULE = 'pyfleet.deploy.app_releases'
 
 
-class ActionModule(ActionBase):
+class ActionModule(KeptPayloads):
     _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):

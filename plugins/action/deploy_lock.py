@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.deploy.plugins.module_utils import deploy_lock
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.kept_payloads import KeptPayloads
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.run_token import this_run
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.said_once import said_once_here
 
 MODULE = 'pyfleet.deploy.deploy_lock'
 
 
-class ActionModule(ActionBase):
+class ActionModule(KeptPayloads):
     _supports_check_mode = True
     _display = Display()
 

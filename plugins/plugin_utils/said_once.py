@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+
+from ansible_collections.pyfleet.deploy.plugins.plugin_utils.kept_payloads import KeptPayloads
 
 try:    # ansible-core 2.19 on: what a task's error is made of
     from ansible.module_utils._internal._messages import ErrorSummary, Event
@@ -55,7 +56,7 @@ def shown(name, host, result):
     return '\n'.join(['-----> %s [%s]' % (name, host)] + ['       ' + line for line in lines])
 
 
-class SaidOnce(ActionBase):
+class SaidOnce(KeptPayloads):
     """Run the module of the task's name on the host; say a failure's report once. With ``heartbeat`` (seconds,
     an argument of the action, not of the module), the module runs in the background on the host and a line says
     every so many seconds that it still runs, as ``async``/``poll`` would, but its failure is still said once

@@ -36,9 +36,10 @@ from ansible.plugins.action import ActionBase
 MANIFEST = '.manifest.json'
 
 
-def kept_dir(home=None):
-    """Where payloads are kept: one folder per ansible-core (its version and place) and Python."""
-    tag = hashlib.sha256(('%s %s %s' % (ansible.__version__, os.path.dirname(ansible.__file__), sys.version))
+def kept_dir(home=None, origin=''):
+    """Where payloads are kept: one folder per ansible-core (its version and place), Python and ``origin`` (the
+    collection's own place: two checkouts keep theirs side by side, not in turns)."""
+    tag = hashlib.sha256(('%s %s %s %s' % (ansible.__version__, os.path.dirname(ansible.__file__), sys.version, origin))
                          .encode()).hexdigest()[:16]
     return os.path.join(home or os.path.expanduser('~/.cache/pyfleet'), 'ansiballz', tag)
 
@@ -170,10 +171,11 @@ class KeptPayloads(ActionBase):
 
     def _execute_module(self, module_name=None, *args, **kwargs):
         fqn = module_fqn(module_name or self._task.action)
+        kept = kept_dir(origin=_collection_root(*fqn.split('.')[1:3]) or '') if fqn else ''
         if fqn:
-            seed(fqn)
+            seed(fqn, kept=kept)
         try:
             return super()._execute_module(module_name, *args, **kwargs)
         finally:
             if fqn:
-                keep(fqn)
+                keep(fqn, kept=kept)

@@ -108,10 +108,11 @@ def test_a_cache_that_cannot_be_read_or_written_is_left_aside(bed):
     assert kp.seed(FQN, str(bed.tmp / 'later'), str(bed.kept), bed.where) == []
 
 
-def test_each_ansible_core_and_python_keeps_its_own(tmp_path):
-    here = kp.kept_dir(str(tmp_path))
+def test_each_ansible_core_python_and_checkout_keeps_its_own(tmp_path):
+    here = kp.kept_dir(str(tmp_path), '/src/a/pyfleet/deploy')
     assert os.path.dirname(os.path.dirname(here)) == str(tmp_path)
-    assert here == kp.kept_dir(str(tmp_path))
+    assert here == kp.kept_dir(str(tmp_path), '/src/a/pyfleet/deploy')
+    assert here != kp.kept_dir(str(tmp_path), '/src/b/pyfleet/deploy')
 
 
 def test_ansible_cores_own_payload_is_kept_and_put_back_as_ansible_core_reads_it(tmp_path):

@@ -118,10 +118,13 @@ def input_problems(inputs, batches, server_names=(), app_hosts=(), lb=False):
 def rollout(hosts, hostvars, max_fail_percentage=0, batches=None):
     """Where the rolling deploy over ``hosts`` stands, from each one's report and failure in ``hostvars``
     (module_utils/rollout.py), with ``said``: what the run says of it ('' when no host failed). ``batches``: the
-    batches that started (None: the rollout's, as the plan cut them, ``pyfleet__batches``)."""
+    batches that started (None: the rollout's, as the plan cut them, ``pyfleet__batches``). A host the run's plan
+    never saw (left out by ``--limit``: it has no ``pyfleet__reported`` at all) is not part of the rollout."""
     seen = {}
     for name in hosts:
         host = hostvars.get(name) or {}
+        if 'pyfleet__reported' not in host:
+            continue
         seen[name] = {'reported': host.get('pyfleet__reported') or None, 'failed': host.get('pyfleet__failed') or None}
         if batches is None:
             batches = host.get('pyfleet__batches')

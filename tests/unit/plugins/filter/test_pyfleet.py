@@ -67,10 +67,12 @@ def test_rollout_reads_each_hosts_report_and_failure_from_hostvars():
                                             'served_before': 'r1'}},
                 'b': {'pyfleet__reported': {'outcome': 'failed', 'batch': ['b'], 'switched': False},
                       'pyfleet__failed': {'task': 'Switch', 'msg': 'did not answer'}},
-                'c': {}}
-    state = rollout(['a', 'b', 'c'], hostvars)
+                'c': {'pyfleet__reported': {}},     # planned, in a batch that never started
+                'left-out': {}}                     # left out of the run (--limit): not part of the rollout
+    state = rollout(['a', 'b', 'c', 'left-out'], hostvars)
     assert state['stopped'] and state['back'] == {'a': 'r1'} and state['not_reached'] == ['c']
     assert "b at 'Switch'" in state['said'] and 'a (r1)' in state['said'] and 'Never reached' in state['said']
+    assert 'left-out' not in state['said'] and 'left-out' not in state['failed']
 
 
 @pytest.mark.parametrize('limits,mb,pct', [

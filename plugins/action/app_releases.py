@@ -12,7 +12,6 @@ The module file documents it (ansible-doc pyfleet.deploy.app_releases).
 
 from __future__ import annotations
 
-
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.kept_payloads import KeptPayloads
 from ansible_collections.pyfleet.deploy.plugins.plugin_utils.run_token import this_run
 

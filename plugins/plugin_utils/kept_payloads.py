@@ -93,7 +93,13 @@ def manifest(cache_file, where=source):
     with open(cache_file, 'rb') as fh:
         cached = pickle.load(fh)  # nosec - ansible-core's own cache file, from this user's own directories
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(cached.zip_data))).namelist()
-    return {name: [where(name), _stat(where(name))] for name in names}
+    return {name: _held(name, where) for name in names}
+
+
+def _held(member, where):
+    """What a manifest holds of a payload's member: its controller file, and that file's size and mtime."""
+    path = where(member)
+    return [path, _stat(path)]
 
 
 def _files(directory, fqn):
@@ -111,8 +117,7 @@ def _unchanged(kept_file, where):
             held = json.load(fh)
     except (OSError, ValueError):
         return False
-    return isinstance(held, dict) and bool(held) and all(
-        [where(member), _stat(where(member))] == was for member, was in held.items())
+    return isinstance(held, dict) and bool(held) and all(_held(member, where) == was for member, was in held.items())
 
 
 def seed(fqn, run=None, kept=None, where=source):
@@ -147,10 +152,7 @@ def keep(fqn, run=None, kept=None, where=source):
                 continue    # a file changed after this run built the payload: the payload may not be what it holds
             os.makedirs(kept, mode=0o700, exist_ok=True)
             _copy(os.path.join(run, name), path)
-            tmp = '%s%s.%d' % (path, MANIFEST, os.getpid())
-            with open(tmp, 'w') as fh:
-                json.dump(held, fh)
-            os.replace(tmp, path + MANIFEST)
+            _put(path + MANIFEST, json.dumps(held).encode())
         except (OSError, ValueError, TypeError, AttributeError, EOFError, pickle.UnpicklingError,
                 zipfile.BadZipFile):
             continue
@@ -159,10 +161,16 @@ def keep(fqn, run=None, kept=None, where=source):
 
 
 def _copy(src, dest):
-    """``src`` to ``dest`` whole or not at all (a copy, then a rename)."""
+    """``src`` to ``dest``, whole or not at all."""
+    with open(src, 'rb') as fh:
+        _put(dest, fh.read())
+
+
+def _put(dest, data):
+    """``data`` in ``dest``, whole or not at all (written beside it, then renamed)."""
     tmp = '%s.%d-part' % (dest, os.getpid())
-    with open(src, 'rb') as fh, open(tmp, 'wb') as out:
-        out.write(fh.read())
+    with open(tmp, 'wb') as out:
+        out.write(data)
     os.replace(tmp, dest)
 
 
@@ -171,11 +179,12 @@ class KeptPayloads(ActionBase):
 
     def _execute_module(self, module_name=None, *args, **kwargs):
         fqn = module_fqn(module_name or self._task.action)
-        kept = kept_dir(origin=_collection_root(*fqn.split('.')[1:3]) or '') if fqn else ''
-        if fqn:
-            seed(fqn, kept=kept)
+        if not fqn:
+            return super()._execute_module(module_name, *args, **kwargs)
+        kept = kept_dir(origin=_collection_root(*fqn.split('.')[1:3]) or '')
+        seeded = seed(fqn, kept=kept)
         try:
             return super()._execute_module(module_name, *args, **kwargs)
         finally:
-            if fqn:
+            if not seeded:      # (a payload put there from the kept one is kept already)
                 keep(fqn, kept=kept)
